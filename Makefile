@@ -1,0 +1,40 @@
+# `make run`: set everything up and serve the demo on SQLite (jobs in-process).
+# `make test`: set everything up and run the whole suite on SQLite, then on PostgreSQL + Redis.
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := FLASK_APP=wsgi $(BIN)/flask
+INSTALLED := $(VENV)/.installed
+
+.PHONY: setup run test test-sqlite test-postgres services chromium bench
+
+$(INSTALLED): pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[test]"
+	touch $(INSTALLED)
+
+setup: $(INSTALLED)
+
+run: setup
+	$(FLASK) db upgrade
+	$(FLASK) content load
+	$(FLASK) demo seed
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+services:
+	scripts/ensure-services.sh
+
+chromium:
+	scripts/ensure-chromium.sh
+
+test-sqlite: setup chromium
+	$(BIN)/pytest -q
+
+test-postgres: setup chromium services
+	TEST_BACKEND=postgres $(BIN)/pytest -q
+
+test: test-sqlite test-postgres
+
+bench: setup services
+	$(FLASK) bench content
+	$(FLASK) bench scoring

@@ -1,0 +1,38 @@
+"""Application factory. No I/O and no schema creation here: the schema comes from migrations."""
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from app.config import PROJECT_ROOT, Config
+from app.extensions import csrf, db, login_manager, migrate, sock
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, static_folder=str(PROJECT_ROOT / "static"), instance_path=str(PROJECT_ROOT / "instance"))
+    app.config.from_object(Config(**(config or {})))
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    sock.init_app(app)
+    csrf.init_app(app)
+
+    from app import models  # noqa: F401  (registers the tables on the metadata)
+    from app.cli import register_cli
+    from app.filters import register_filters
+    from app.routes import register_blueprints
+
+    register_filters(app)
+    register_blueprints(app)
+    register_cli(app)
+    return app
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    # SQLite enforces foreign keys only when asked, per connection.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()

@@ -1,0 +1,51 @@
+"""Configuration, read only from the environment.
+
+DATABASE_URL  SQLAlchemy URL (default: SQLite file under instance/)
+REDIS_URL     unset: jobs run in-process and pushes use the in-process hub
+SECRET_KEY    unset: generated once and kept in instance/secret_key
+CONTENT_DIR   markdown content to load (default: content/)
+UPLOAD_DIR    where preuve files are stored (default: instance/uploads)
+"""
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+
+def _secret_key() -> str:
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for plain postgres:// URLs (the form ops usually have)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    def __init__(self, **overrides):
+        self.SECRET_KEY = _secret_key()
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
+            os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'tet.db'}"
+        )
+        self.REDIS_URL = os.environ.get("REDIS_URL") or None
+        self.CONTENT_DIR = os.environ.get("CONTENT_DIR") or str(PROJECT_ROOT / "content")
+        self.UPLOAD_DIR = os.environ.get("UPLOAD_DIR") or str(INSTANCE_DIR / "uploads")
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+        self.__dict__.update(overrides)

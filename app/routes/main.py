@@ -1,0 +1,9 @@
+"""Home page."""
+from flask import Blueprint, render_template
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def home():
+    return render_template("pages/main/home.html")
