@@ -5,6 +5,8 @@ REDIS_URL     unset: jobs run in-process and pushes use the in-process hub
 SECRET_KEY    unset: generated once and kept in instance/secret_key
 CONTENT_DIR   markdown content to load (default: content/)
 UPLOAD_DIR    where preuve files are stored (default: instance/uploads)
+MAIL_SERVER   SMTP host for password-reset mails (unset: mails are written to the log);
+              MAIL_PORT (587), MAIL_USERNAME, MAIL_PASSWORD, MAIL_FROM, MAIL_USE_TLS (1)
 """
 import os
 import secrets
@@ -47,5 +49,14 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
         self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.PASSWORD_RESET_MAX_AGE = 3600
+        self.MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+        self.MAIL_PORT = int(os.environ.get("MAIL_PORT") or 587)
+        self.MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+        self.MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+        self.MAIL_FROM = os.environ.get("MAIL_FROM") or "ne-pas-repondre@territoires-en-transitions.local"
+        self.MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "1") == "1"
         self.MAX_CONTENT_LENGTH = 20 * 1024 * 1024
         self.__dict__.update(overrides)

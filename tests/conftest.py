@@ -112,3 +112,11 @@ def app_context(app):
     with app.app_context():
         yield
         db.session.remove()
+
+
+@pytest.fixture
+def csrf_enabled(app):
+    """CSRF checks on, as in production (the test config turns them off)."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield
+    app.config["WTF_CSRF_ENABLED"] = False

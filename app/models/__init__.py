@@ -13,3 +13,15 @@ from app.models.content import (  # noqa: F401
     Referentiel,
     Thematique,
 )
+from app.models.accounts import Invitation, JoinRequest, LoginFailure, Membership, User  # noqa: F401
+from app.models.collectivites import Collectivite  # noqa: F401
+from app.models.suivi import (  # noqa: F401
+    ActionStatut,
+    HistoryEntry,
+    Precision,
+    PreuveFichier,
+    PreuveLien,
+    Reponse,
+    ScoreHistory,
+    ScoreState,
+)

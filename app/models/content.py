@@ -52,6 +52,7 @@ class Action(db.Model):
     ressources: Mapped[str] = mapped_column(Text, default="")
     perimetre_evaluation: Mapped[str] = mapped_column(Text, default="")
     reduction_potentiel: Mapped[str] = mapped_column(Text, default="")
+    critere: Mapped[str] = mapped_column(Text, default="")
     source_path: Mapped[str] = mapped_column(Text, default="")
     source_line: Mapped[int] = mapped_column(Integer, default=0)
     # Set when a newer content edition no longer has this id (user data stays attached).
@@ -100,7 +101,8 @@ class PersonnalisationRegle(db.Model):
     __tablename__ = "personnalisation_regle"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     action_id: Mapped[str] = mapped_column(String(64), index=True)
-    titre: Mapped[str] = mapped_column(Text, default="")
+    titre: Mapped[str] = mapped_column(Text, default="")  # title of the rule set (the `#` heading)
+    set_description: Mapped[str] = mapped_column(Text, default="")  # text under the rule set's yaml
     kind: Mapped[str] = mapped_column(String(16))
     formule: Mapped[str] = mapped_column(Text)
     description: Mapped[str] = mapped_column(Text, default="")

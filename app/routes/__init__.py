@@ -3,6 +3,21 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.routes import main
+    from app.routes import main, preview, referentiels
 
     app.register_blueprint(main.bp)
+    app.register_blueprint(referentiels.bp)
+    app.register_blueprint(preview.bp)
+
+    from app.routes import auth, collectivites
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(collectivites.bp)
+
+    from app.routes import live
+
+    app.register_blueprint(live.bp)
+
+    from app.routes import suivi
+
+    app.register_blueprint(suivi.bp)

@@ -1,0 +1,57 @@
+"""Fragments rendered outside a page request: by name, from ids, for pushes over websocket.
+
+Each registered fragment is a template of app/templates/fragments plus a context builder taking
+ids (and optionally data the caller already holds). The page includes the same template on first
+load, so a pushed fragment replaces its element exactly (same id, swapped out of band).
+"""
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import render_template
+
+from app.live import collectivite_topic, current_hub
+from app.services.evaluation import ScoreUpdate, scores_for
+
+
+@dataclass(frozen=True)
+class Fragment:
+    template: str
+    context: Callable[..., dict]
+
+
+def _action_score_context(collectivite_id: int, referentiel_id: str, action_id: str, score=None, oob=False) -> dict:
+    if score is None:
+        score = scores_for(collectivite_id, referentiel_id).get(action_id)
+    return {"action_id": action_id, "score": score, "oob": oob}
+
+
+FRAGMENTS = {
+    "action_score": Fragment("fragments/scores/_action_score.html", _action_score_context),
+}
+
+
+def render_fragment(name: str, **ids) -> str:
+    fragment = FRAGMENTS[name]
+    return render_template(fragment.template, **fragment.context(**ids))
+
+
+def score_update_html(update: ScoreUpdate) -> str:
+    """Out-of-band score slots of every node whose record changed (the root, i.e. the totals,
+    included whenever it changed)."""
+    return "".join(
+        render_fragment(
+            "action_score",
+            collectivite_id=update.collectivite_id,
+            referentiel_id=update.referentiel_id,
+            action_id=action_id,
+            score=score,
+            oob=True,
+        )
+        for action_id, score in update.changed.items()
+    )
+
+
+def publish_score_update(update: ScoreUpdate) -> None:
+    """Render once, push to every open page of the collectivité (in every web process)."""
+    if update.changed:
+        current_hub().publish(collectivite_topic(update.collectivite_id), score_update_html(update))

@@ -1,0 +1,48 @@
+"""Job functions: plain module-level functions of ids, run by an RQ worker or the in-process queue.
+
+No app is created at import. Each job runs in an app context from `app_context()`: the current
+app when there is one (the in-process queue and `flask worker` push theirs), otherwise, under a
+bare `rq worker`, an app created once per worker process from the environment (DATABASE_URL,
+REDIS_URL, ... as for the web process).
+"""
+import time
+from contextlib import contextmanager
+
+from flask import current_app, has_app_context
+
+from app.extensions import db
+from app.fragments import publish_score_update
+from app.queue import coalesce_seconds, current_queue, pending_key
+from app.services.evaluation import rescore
+
+_worker_app = None
+
+
+@contextmanager
+def app_context():
+    """A fresh app context (and so a fresh database session) for one job."""
+    global _worker_app
+    if has_app_context():
+        app = current_app._get_current_object()
+    else:
+        if _worker_app is None:
+            from app import create_app
+
+            _worker_app = create_app()
+        app = _worker_app
+    with app.app_context():
+        yield
+
+
+def rescore_job(collectivite_id: int, referentiel_id: str) -> None:
+    """Re-score, store, and push the changed score fragments to the open pages."""
+    with app_context():
+        queue, key = current_queue(), pending_key(collectivite_id, referentiel_id)
+        if queue.pending_count(key) > 1:  # a burst of edits: let its end land in this computation
+            time.sleep(coalesce_seconds())
+        # Cleared BEFORE the revision is read: an edit from now on enqueues a new job.
+        queue.clear_pending(key)
+        update = rescore(collectivite_id, referentiel_id)
+        db.session.commit()
+        if update is not None:
+            publish_score_update(update)

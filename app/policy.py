@@ -1,0 +1,77 @@
+"""Access policy: THE one place deciding who may read a collectivité's non-public data and who may write.
+
+Permissions and the roles that grant them:
+    "read"   lecture, edition, admin   (pages, fragments, websocket, preuve files of the collectivité)
+    "edit"   edition, admin            (statuts, précisions, preuves, réponses)
+    "admin"  admin                     (members, join requests, invitations)
+
+Routes use `@require_permission("edit")` (it reads `collectivite_id` from the view args) or, when
+the collectivité comes from another object, `check_permission("read", collectivite_id)`.
+Refusals: signed-in user -> 403; anonymous -> 401 for htmx and websocket requests, otherwise a
+redirect to the login page.
+"""
+from functools import wraps
+
+from flask import abort, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Membership
+
+ROLES_GRANTING = {
+    "read": frozenset({"lecture", "edition", "admin"}),
+    "edit": frozenset({"edition", "admin"}),
+    "admin": frozenset({"admin"}),
+}
+
+
+def role_of(user, collectivite_id: int) -> str | None:
+    """The user's role in the collectivité, None for anonymous users and non-members."""
+    if user is None or not user.is_authenticated:
+        return None
+    return db.session.scalar(
+        select(Membership.role).where(Membership.user_id == user.id, Membership.collectivite_id == collectivite_id)
+    )
+
+
+def can(user, permission: str, collectivite_id: int) -> bool:
+    """True when `user` holds `permission` ("read", "edit", "admin") on the collectivité."""
+    granting = ROLES_GRANTING[permission]  # an unknown permission fails before any query
+    return role_of(user, collectivite_id) in granting
+
+
+def wants_status_code() -> bool:
+    """htmx and websocket requests get a bare 401 instead of a redirect they could not follow."""
+    return request.headers.get("HX-Request") == "true" or request.headers.get("Upgrade", "").lower() == "websocket"
+
+
+def refuse_anonymous():
+    if wants_status_code():
+        abort(401)
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def check_permission(permission: str, collectivite_id: int) -> None:
+    """Abort the request unless the current user holds `permission` on the collectivité."""
+    if can(current_user, permission, collectivite_id):
+        return
+    if not current_user.is_authenticated:
+        abort(refuse_anonymous())
+    abort(403)
+
+
+def require_permission(permission: str):
+    """View decorator: `collectivite_id` comes from the URL, see check_permission."""
+    if permission not in ROLES_GRANTING:
+        raise ValueError(f"permission inconnue : {permission}")
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            check_permission(permission, kwargs["collectivite_id"])
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator

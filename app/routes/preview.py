@@ -1,0 +1,23 @@
+"""/preview: experts paste or pick a content file and see it rendered with its validation errors."""
+from flask import Blueprint, abort, current_app, render_template, request
+
+from app.htmx import is_htmx, vary_on_htmx
+from app.services import preview as service
+
+bp = Blueprint("preview", __name__, url_prefix="/preview")
+bp.after_request(vary_on_htmx)
+
+
+
+@bp.get("")
+def show_preview():
+    page = service.open_file(current_app.config["CONTENT_DIR"], request.args.get("fichier", "")) or abort(404)
+    return render_template("pages/preview/index.html", page=page)
+
+
+@bp.post("")
+def render_preview():
+    page = service.edited_file(current_app.config["CONTENT_DIR"], request.form.get("chemin", ""), request.form.get("texte", ""))
+    if is_htmx():
+        return render_template("fragments/preview/_result.html", preview=page.preview)
+    return render_template("pages/preview/index.html", page=page)

@@ -1,0 +1,296 @@
+"""Accounts and memberships: sign-up, login with a rate limit, password reset, join requests,
+roles, invitations. Access checks are not made here: routes call app.policy first.
+
+Failures raise FormErrors with French messages keyed by form field ("form" for the whole form).
+"""
+import hashlib
+import re
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from app.auth import hash_password, make_reset_token, user_for_reset_token, verify_password
+from app.extensions import db
+from app.mail import send_mail
+from app.models import Collectivite, Invitation, JoinRequest, LoginFailure, Membership, User
+from app.models.accounts import ROLES
+
+PASSWORD_MIN_LENGTH = 12
+LOGIN_MAX_FAILURES = 5
+LOGIN_WINDOW = timedelta(minutes=15)
+INVITATION_LIFETIME = timedelta(days=7)
+INVALID_RESET_LINK = "Ce lien n'est plus valide. Demandez un nouveau lien de réinitialisation."
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class FormErrors(Exception):
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def utcnow() -> datetime:
+    """Naive UTC, as stored in the DateTime columns."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def _password_error(password: str) -> str | None:
+    if len(password or "") < PASSWORD_MIN_LENGTH:
+        return f"Le mot de passe doit contenir au moins {PASSWORD_MIN_LENGTH} caractères."
+    return None
+
+
+def register_user(email: str, password: str, name: str) -> User:
+    email, name = normalise_email(email), (name or "").strip()
+    errors = {}
+    if not _EMAIL.match(email):
+        errors["email"] = "Saisissez une adresse e-mail valide, par exemple nom@exemple.fr."
+    elif db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        errors["email"] = "Un compte existe déjà avec cette adresse e-mail."
+    if not name:
+        errors["name"] = "Indiquez votre nom."
+    if error := _password_error(password):
+        errors["password"] = error
+    if errors:
+        raise FormErrors(errors)
+    user = User(email=email, name=name, password_hash=hash_password(password), created_at=utcnow(), is_active=True)
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same e-mail signed up concurrently
+        db.session.rollback()
+        raise FormErrors({"email": "Un compte existe déjà avec cette adresse e-mail."}) from None
+    return user
+
+
+def authenticate(email: str, password: str, ip: str) -> User:
+    """The user for these credentials; counts failures per e-mail + IP in the database."""
+    email, now = normalise_email(email), utcnow()
+    recent_failures = db.session.scalar(
+        select(func.count()).where(
+            LoginFailure.email == email, LoginFailure.ip == ip, LoginFailure.created_at > now - LOGIN_WINDOW
+        )
+    )
+    if recent_failures >= LOGIN_MAX_FAILURES:
+        minutes = int(LOGIN_WINDOW.total_seconds() // 60)
+        raise FormErrors({"form": f"Trop de tentatives de connexion. Réessayez dans {minutes} minutes."})
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None or not user.is_active or not verify_password(user.password_hash, password or ""):
+        expired = LoginFailure.created_at <= now - LOGIN_WINDOW
+        db.session.execute(delete(LoginFailure).where(LoginFailure.email == email, expired))
+        db.session.add(LoginFailure(email=email, ip=ip, created_at=now))
+        db.session.commit()
+        raise FormErrors({"form": "Adresse e-mail ou mot de passe incorrect."})
+    db.session.execute(delete(LoginFailure).where(LoginFailure.email == email, LoginFailure.ip == ip))
+    db.session.commit()
+    return user
+
+
+def send_password_reset(email: str, reset_url: Callable[[str], str]) -> None:
+    """Mail a reset link if the account exists; says nothing either way (no account probing)."""
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None or not user.is_active:
+        return
+    send_mail(
+        user.email,
+        "Réinitialisation de votre mot de passe",
+        f"Bonjour {user.name},\n\nPour choisir un nouveau mot de passe, ouvrez ce lien (valable une heure, "
+        f"une seule fois) :\n{reset_url(make_reset_token(user))}\n\n"
+        "Si vous n'avez rien demandé, ignorez ce message.\n",
+    )
+
+
+def reset_password(token: str, password: str) -> User:
+    user = user_for_reset_token(token)
+    if user is None:
+        raise FormErrors({"form": INVALID_RESET_LINK})
+    if error := _password_error(password):
+        raise FormErrors({"password": error})
+    user.password_hash = hash_password(password)
+    db.session.execute(delete(LoginFailure).where(LoginFailure.email == user.email))
+    db.session.commit()
+    return user
+
+
+# Memberships -------------------------------------------------------------------------------------
+
+
+def _locked_collectivite(collectivite_id: int) -> Collectivite:
+    """Row lock (PostgreSQL) so that "first member" and "last admin" checks don't race."""
+    return db.get_or_404(Collectivite, collectivite_id, with_for_update=True)
+
+
+def _admin_count(collectivite_id: int) -> int:
+    return db.session.scalar(
+        select(func.count()).where(Membership.collectivite_id == collectivite_id, Membership.role == "admin")
+    )
+
+
+def _membership(collectivite_id: int, user_id: int) -> Membership | None:
+    return db.session.get(Membership, (user_id, collectivite_id))
+
+
+def _add_member(user_id: int, collectivite_id: int, role: str) -> Membership:
+    membership = Membership(user_id=user_id, collectivite_id=collectivite_id, role=role, created_at=utcnow())
+    db.session.add(membership)
+    return membership
+
+
+def request_to_join(user: User, collectivite_id: int) -> str:
+    """Returns "admin" for the first member (admin at once), "member" if already one, else "pending"."""
+    _locked_collectivite(collectivite_id)
+    if _membership(collectivite_id, user.id) is not None:
+        return "member"
+    if db.session.scalar(select(func.count()).where(Membership.collectivite_id == collectivite_id)) == 0:
+        _add_member(user.id, collectivite_id, "admin")
+        db.session.commit()
+        return "admin"
+    pending = db.session.scalar(
+        select(JoinRequest.id).where(
+            JoinRequest.user_id == user.id,
+            JoinRequest.collectivite_id == collectivite_id,
+            JoinRequest.status == "pending",
+        )
+    )
+    if pending is None:
+        db.session.add(
+            JoinRequest(user_id=user.id, collectivite_id=collectivite_id, status="pending", created_at=utcnow())
+        )
+    db.session.commit()
+    return "pending"
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise FormErrors({"role": "Choisissez un rôle : administration, édition ou lecture."})
+
+
+def decide_join_request(
+    collectivite_id: int, request_id: int, decided_by: User, accept: bool, role: str = "lecture"
+) -> None:
+    _check_role(role)
+    join_request = db.session.get(JoinRequest, request_id)
+    if join_request is None or join_request.collectivite_id != collectivite_id or join_request.status != "pending":
+        raise FormErrors({"form": "Cette demande a déjà été traitée."})
+    join_request.status = "accepted" if accept else "refused"
+    join_request.decided_at, join_request.decided_by_id = utcnow(), decided_by.id
+    if accept and _membership(collectivite_id, join_request.user_id) is None:
+        _add_member(join_request.user_id, collectivite_id, role)
+    db.session.commit()
+
+
+def _member_or_error(collectivite_id: int, user_id: int) -> Membership:
+    _locked_collectivite(collectivite_id)
+    membership = _membership(collectivite_id, user_id)
+    if membership is None:
+        raise FormErrors({"form": "Cette personne n'est pas membre de la collectivité."})
+    return membership
+
+
+def _keep_one_admin(membership: Membership) -> None:
+    if membership.role == "admin" and _admin_count(membership.collectivite_id) <= 1:
+        raise FormErrors({"form": "La collectivité doit garder au moins un administrateur."})
+
+
+def change_role(collectivite_id: int, user_id: int, role: str) -> None:
+    _check_role(role)
+    membership = _member_or_error(collectivite_id, user_id)
+    if role != "admin":
+        _keep_one_admin(membership)
+    membership.role = role
+    db.session.commit()
+
+
+def remove_member(collectivite_id: int, user_id: int) -> None:
+    membership = _member_or_error(collectivite_id, user_id)
+    _keep_one_admin(membership)
+    db.session.delete(membership)
+    db.session.commit()
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_invitation(collectivite_id: int, role: str, created_by: User) -> str:
+    """A new single-use invitation; returns the token (only its hash is stored)."""
+    _check_role(role)
+    token, now = secrets.token_urlsafe(32), utcnow()
+    db.session.add(
+        Invitation(
+            collectivite_id=collectivite_id,
+            role=role,
+            token_hash=_token_hash(token),
+            created_at=now,
+            expires_at=now + INVITATION_LIFETIME,
+            created_by_id=created_by.id,
+        )
+    )
+    db.session.commit()
+    return token
+
+
+def valid_invitation(token: str) -> Invitation | None:
+    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == _token_hash(token)))
+    if invitation is None or invitation.used_at is not None or invitation.expires_at <= utcnow():
+        return None
+    return invitation
+
+
+def accept_invitation(token: str, user: User) -> Invitation:
+    invitation = valid_invitation(token)
+    if invitation is None:
+        raise FormErrors({"form": "Cette invitation n'est plus valide (déjà utilisée ou expirée)."})
+    _locked_collectivite(invitation.collectivite_id)
+    if _membership(invitation.collectivite_id, user.id) is not None:
+        raise FormErrors({"form": "Vous êtes déjà membre de cette collectivité."})
+    _add_member(user.id, invitation.collectivite_id, invitation.role)
+    invitation.used_at, invitation.used_by_id = utcnow(), user.id
+    db.session.commit()
+    return invitation
+
+
+def members_overview(collectivite_id: int) -> dict:
+    """What the members page shows: the collectivité, members, pending requests, open invitations."""
+    members = db.session.execute(
+        select(Membership, User).join(User, User.id == Membership.user_id)
+        .where(Membership.collectivite_id == collectivite_id).order_by(User.name)
+    ).all()
+    requests = db.session.execute(
+        select(JoinRequest, User).join(User, User.id == JoinRequest.user_id)
+        .where(JoinRequest.collectivite_id == collectivite_id, JoinRequest.status == "pending")
+        .order_by(JoinRequest.created_at)
+    ).all()
+    invitations = db.session.scalars(
+        select(Invitation).where(
+            Invitation.collectivite_id == collectivite_id,
+            Invitation.used_at.is_(None),
+            Invitation.expires_at > utcnow(),
+        ).order_by(Invitation.created_at)
+    ).all()
+    return {
+        "collectivite": db.get_or_404(Collectivite, collectivite_id),
+        "members": members,
+        "requests": requests,
+        "invitations": invitations,
+    }
+
+
+def user_collectivites(user: User) -> dict:
+    """For "Mes collectivités": memberships with roles, and requests still pending."""
+    memberships = db.session.execute(
+        select(Collectivite, Membership.role).join(Membership, Membership.collectivite_id == Collectivite.id)
+        .where(Membership.user_id == user.id).order_by(Collectivite.nom)
+    ).all()
+    pending = db.session.scalars(
+        select(Collectivite).join(JoinRequest, JoinRequest.collectivite_id == Collectivite.id)
+        .where(JoinRequest.user_id == user.id, JoinRequest.status == "pending").order_by(Collectivite.nom)
+    ).all()
+    return {"memberships": memberships, "pending": pending}

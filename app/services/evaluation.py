@@ -1,0 +1,214 @@
+"""Scores of a collectivité on a référentiel: computed from its stored statuts and réponses with
+app.scoring, stored in ScoreState (one row per collectivité × référentiel) and ScoreHistory
+(the totals of each day).
+
+rescore() stores with a compare-and-set on the edit revision it read, so a slow computation never
+overwrites fresher scores, and returns only the records that changed (what the pages must swap).
+"""
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.extensions import db
+from app.models import ActionStatut, Collectivite, ContentVersion, Reponse, ScoreHistory, ScoreState
+from app.scoring import SCORE_FIELDS, Consequence, ScoringContent, Statut, score_referentiel
+from app.scoring.tree import parent_id
+from app.services.accounts import utcnow
+from app.services.collectivites import identite_of
+from app.services.scoring_content import scoring_content_from_db
+
+TOTAL_FIELDS = ("point_fait", "point_programme", "point_pas_fait", "point_non_renseigne", "point_potentiel", "point_referentiel")
+
+
+@dataclass(frozen=True)
+class ScoreUpdate:
+    """The outcome of a re-score: the records (field -> value) that changed, the root's always
+    included, and the totals (the root's record)."""
+
+    collectivite_id: int
+    referentiel_id: str
+    revision: int
+    changed: dict[str, dict]
+    totals: dict
+
+
+class StoredScores(Mapping[str, dict]):
+    """Stored records (a list of values per action, in SCORE_FIELDS order) read as dicts."""
+
+    def __init__(self, records: Mapping[str, list]):
+        self._records = records
+
+    def __getitem__(self, action_id: str) -> dict:
+        return dict(zip(SCORE_FIELDS, self._records[action_id]))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._records)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+
+def upsert(model, key: dict, values: dict, on_update: dict | None = None) -> None:
+    """Insert key + values, or update the row having that unique key with on_update (default:
+    values; empty: leave it as it is). One statement, safe against a concurrent insert."""
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(model).values(**key, **values)
+    update_values = values if on_update is None else on_update
+    if update_values:
+        statement = statement.on_conflict_do_update(index_elements=list(key), set_=update_values)
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=list(key))
+    db.session.execute(statement)
+
+
+def bump_edit_revision(collectivite_id: int, referentiel_id: str) -> None:
+    """Mark the scores stale (called in the edit's transaction)."""
+    upsert(
+        ScoreState,
+        {"collectivite_id": collectivite_id, "referentiel_id": referentiel_id},
+        {"edit_revision": 1},
+        on_update={"edit_revision": ScoreState.edit_revision + 1},
+    )
+
+
+def consequences_for(collectivite_id: int) -> dict[str, Consequence]:
+    """The personnalisation consequences of the collectivité (identity + réponses)."""
+    collectivite = db.session.get(Collectivite, collectivite_id)
+    reponses = dict(
+        db.session.execute(select(Reponse.question_id, Reponse.value).where(Reponse.collectivite_id == collectivite_id)).all()
+    )
+    return _content().consequences(identite_of(collectivite), reponses)
+
+
+def is_desactive(collectivite_id: int, action_id: str) -> bool:
+    """True when a personnalisation rule switches off the action or one of its ancestors."""
+    consequences = consequences_for(collectivite_id)
+    node = action_id
+    while node is not None:
+        consequence = consequences.get(node)
+        if consequence is not None and consequence.desactive:
+            return True
+        node = parent_id(node)
+    return False
+
+
+def rescore(collectivite_id: int, referentiel_id: str) -> ScoreUpdate | None:
+    """Recompute and store the scores; None when they were fresh already or a fresher
+    computation got stored first. The caller commits."""
+    content, version_id = _content(), _content_version_id()
+    if referentiel_id not in content.trees:
+        raise ValueError(f"référentiel inconnu du contenu chargé : {referentiel_id}")
+    key = {"collectivite_id": collectivite_id, "referentiel_id": referentiel_id}
+    state = db.session.get(ScoreState, (collectivite_id, referentiel_id), populate_existing=True)
+    if state is None:
+        upsert(ScoreState, key, {"edit_revision": 0}, on_update={})
+        db.session.commit()  # short: no write lock held while computing
+        state = db.session.get(ScoreState, (collectivite_id, referentiel_id))
+    if _is_fresh(state, version_id):
+        return None
+    revision = state.edit_revision  # read BEFORE the statuts: the scores are at least this fresh
+    tree = content.trees[referentiel_id]
+    table = score_referentiel(tree, _statuts(collectivite_id, referentiel_id), consequences_for(collectivite_id))
+    records = {record.action_id: [getattr(record, name) for name in SCORE_FIELDS] for record in table.records()}
+
+    # Compare-and-set; the UPDATE also locks the row until commit (PostgreSQL and SQLite alike).
+    claimed = db.session.execute(
+        update(ScoreState)
+        .filter_by(**key)
+        .where(ScoreState.scored_revision <= revision)
+        .values(scored_revision=revision)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount == 0:
+        return None
+    db.session.refresh(state, ["scores"])
+    previous = state.scores or {}
+    state.scores = records
+    state.content_version_id = version_id
+    state.computed_at = utcnow()
+    totals = dict(zip(SCORE_FIELDS, records[tree.root_id]))
+    _record_history(collectivite_id, referentiel_id, totals)
+    changed = {action_id: dict(zip(SCORE_FIELDS, values)) for action_id, values in records.items() if previous.get(action_id) != values}
+    changed.setdefault(tree.root_id, totals)  # the totals are always pushed
+    return ScoreUpdate(collectivite_id, referentiel_id, revision, changed, totals)
+
+
+def scores_for(collectivite_id: int, referentiel_id: str) -> StoredScores:
+    """The stored scores for the pages; computed here (and committed) when there are none yet."""
+    state = db.session.get(ScoreState, (collectivite_id, referentiel_id))
+    if state is None or state.scores is None:
+        rescore(collectivite_id, referentiel_id)
+        db.session.commit()
+        state = db.session.get(ScoreState, (collectivite_id, referentiel_id))
+    return StoredScores(state.scores or {})
+
+
+def stale_score_keys() -> list[tuple[int, str]]:
+    """(collectivité, référentiel) pairs whose scores are stale or missing: edited since the last
+    computation, computed on another content version, or statuts without any score row."""
+    stale = select(ScoreState.collectivite_id, ScoreState.referentiel_id).where(
+        or_(
+            ScoreState.scores.is_(None),
+            ScoreState.scored_revision < ScoreState.edit_revision,
+            ScoreState.content_version_id.is_distinct_from(_content_version_id()),
+        )
+    )
+    unscored = (
+        select(ActionStatut.collectivite_id, ActionStatut.referentiel_id)
+        .outerjoin(
+            ScoreState,
+            (ScoreState.collectivite_id == ActionStatut.collectivite_id)
+            & (ScoreState.referentiel_id == ActionStatut.referentiel_id),
+        )
+        .where(ScoreState.collectivite_id.is_(None))
+    )
+    return sorted({tuple(row) for row in db.session.execute(stale.union(unscored))})
+
+
+def _content() -> ScoringContent:
+    content = scoring_content_from_db(db.session)
+    if content is None:
+        raise LookupError("aucun contenu chargé : lancer `flask content load`")
+    return content
+
+
+def _content_version_id() -> int | None:
+    return db.session.scalar(select(ContentVersion.id).order_by(ContentVersion.id.desc()).limit(1))
+
+
+def _is_fresh(state: ScoreState, version_id: int | None) -> bool:
+    return (
+        state.scores is not None
+        and state.scored_revision >= state.edit_revision
+        and state.content_version_id == version_id
+    )
+
+
+def _statuts(collectivite_id: int, referentiel_id: str) -> list[Statut]:
+    rows = db.session.execute(
+        select(ActionStatut.action_id, ActionStatut.avancement, ActionStatut.concerne, ActionStatut.fait, ActionStatut.programme, ActionStatut.pas_fait)
+        .where(ActionStatut.collectivite_id == collectivite_id, ActionStatut.referentiel_id == referentiel_id)
+    )
+    return [Statut(row.action_id, _avancement(row), row.concerne) for row in rows]
+
+
+_AVANCEMENT_FRACTIONS = {"fait": (1.0, 0.0, 0.0), "programme": (0.0, 1.0, 0.0), "pas_fait": (0.0, 0.0, 1.0)}
+
+
+def _avancement(row) -> tuple[float, float, float] | None:
+    if not row.concerne:
+        return None
+    if row.avancement == "detaille":
+        return (row.fait, row.programme, row.pas_fait)
+    return _AVANCEMENT_FRACTIONS.get(row.avancement)
+
+
+def _record_history(collectivite_id: int, referentiel_id: str, totals: dict) -> None:
+    values = {name: totals[name] for name in TOTAL_FIELDS}
+    upsert(
+        ScoreHistory,
+        {"collectivite_id": collectivite_id, "referentiel_id": referentiel_id, "day": utcnow().date()},
+        values,
+    )

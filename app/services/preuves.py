@@ -1,0 +1,248 @@
+"""Preuves of a collectivité on an action: uploaded files and links.
+
+Files: at most MAX_FILE_SIZE bytes; the type is recognised from the CONTENT (magic bytes, zip
+members, text decoding), never from the filename or the declared type. A file is stored under
+UPLOAD_DIR with a random name; the user's filename is kept only for display and for the
+Content-Disposition of downloads. Every add and delete is recorded in the history.
+"""
+import json
+import re
+import secrets
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Action, PreuveFichier, PreuveLien, User
+from app.policy import can
+from app.services.accounts import utcnow
+from app.services.suivi import InvalidEdit, record_history
+
+MAX_FILE_SIZE = 10 * 1024 * 1024
+MAX_URL_LENGTH = 2000
+MAX_TITRE_LENGTH = 300
+_CHUNK = 64 * 1024
+# Zip-based office documents: a member that only that kind of document has.
+_ZIP_KINDS = (
+    ("word/document.xml", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    ("xl/workbook.xml", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+)
+_OPENDOCUMENT_TYPES = (
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+)
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+ALLOWED_TYPES_LABEL = "PDF, PNG, JPEG, ODT, ODS, DOCX, XLSX, texte ou CSV"
+
+
+@dataclass(frozen=True)
+class PreuvesState:
+    """What the preuves fragment shows."""
+
+    collectivite_id: int
+    action_id: str
+    fichiers: list = field(default_factory=list)  # (PreuveFichier, uploader name)
+    liens: list = field(default_factory=list)  # (PreuveLien, author name)
+    can_edit: bool = False
+    error: str | None = None
+    lien_form: dict = field(default_factory=dict)  # titre / url as typed when refused
+
+
+def preuves_state(collectivite_id: int, action_id: str, can_edit: bool, **extra) -> PreuvesState:
+    fichiers = db.session.execute(
+        select(PreuveFichier, User.name)
+        .outerjoin(User, User.id == PreuveFichier.uploaded_by_id)
+        .where(PreuveFichier.collectivite_id == collectivite_id, PreuveFichier.action_id == action_id)
+        .order_by(PreuveFichier.uploaded_at, PreuveFichier.id)
+    ).all()
+    liens = db.session.execute(
+        select(PreuveLien, User.name)
+        .outerjoin(User, User.id == PreuveLien.created_by_id)
+        .where(PreuveLien.collectivite_id == collectivite_id, PreuveLien.action_id == action_id)
+        .order_by(PreuveLien.created_at, PreuveLien.id)
+    ).all()
+    return PreuvesState(collectivite_id, action_id, list(fichiers), list(liens), can_edit, **extra)
+
+
+# Content sniffing ----------------------------------------------------------------------------------
+
+
+def detect_type(path: Path, filename: str) -> str | None:
+    """The MIME type of an allowed file, recognised from its content; None when not allowed."""
+    with path.open("rb") as stream:
+        head = stream.read(8)
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"PK\x03\x04"):
+        return _zip_type(path)
+    if _is_text(path):
+        # Already known to be text: the name only picks the more useful of two text types.
+        return "text/csv" if filename.lower().endswith(".csv") else "text/plain"
+    return None
+
+
+def _zip_type(path: Path) -> str | None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            if "mimetype" in names:
+                mimetype = archive.read("mimetype").decode("ascii", "replace").strip()
+                return mimetype if mimetype in _OPENDOCUMENT_TYPES else None
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None
+    return next((kind for member, kind in _ZIP_KINDS if member in names), None)
+
+
+def _is_text(path: Path) -> bool:
+    """UTF-8 (or Windows-1252, common for CSV exports) without control characters but tab and newlines."""
+    data = path.read_bytes()
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return _CONTROL_CHARACTERS.search(text) is None
+    return False
+
+
+# Files ---------------------------------------------------------------------------------------------
+
+
+def upload_dir() -> Path:
+    path = Path(current_app.config["UPLOAD_DIR"])
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def display_filename(filename: str | None) -> str:
+    """The user's filename for display only: its last path part, no control characters, 255 max."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if unicodedata.category(c)[0] != "C").strip().lstrip(".")
+    return name[:255] or "fichier"
+
+
+def add_fichier(user, collectivite_id: int, action_id: str, stream, filename: str | None) -> PreuveFichier:
+    """Store an uploaded file (a binary stream) as a preuve of the action."""
+    _require_edit(user, collectivite_id)
+    _live_action(action_id)
+    if not filename:
+        raise InvalidEdit("choisissez un fichier à envoyer")
+    name = display_filename(filename)
+    stored_name = secrets.token_hex(16)
+    path = upload_dir() / stored_name
+    try:
+        size = _copy_limited(stream, path)
+        if size == 0:
+            raise InvalidEdit("le fichier est vide")
+        content_type = detect_type(path, name)
+        if content_type is None:
+            raise InvalidEdit(f"type de fichier non accepté : formats acceptés {ALLOWED_TYPES_LABEL}")
+        fichier = PreuveFichier(
+            collectivite_id=collectivite_id, action_id=action_id, filename=name, stored_name=stored_name,
+            content_type=content_type, size=size, uploaded_by_id=user.id, uploaded_at=utcnow(),
+        )
+        db.session.add(fichier)
+        record_history(user, collectivite_id, "preuve_fichier", action_id, None, json.dumps({"fichier": name}))
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        path.unlink(missing_ok=True)
+        raise
+    return fichier
+
+
+def _copy_limited(stream, path: Path) -> int:
+    size = 0
+    with path.open("xb") as out:
+        while chunk := stream.read(_CHUNK):
+            size += len(chunk)
+            if size > MAX_FILE_SIZE:
+                raise InvalidEdit(f"le fichier dépasse la taille maximale de {MAX_FILE_SIZE // (1024 * 1024)} Mo")
+            out.write(chunk)
+    return size
+
+
+def fichier_of(collectivite_id: int, fichier_id: int) -> PreuveFichier | None:
+    """The file row, only if it belongs to that collectivité."""
+    fichier = db.session.get(PreuveFichier, fichier_id)
+    return fichier if fichier is not None and fichier.collectivite_id == collectivite_id else None
+
+
+def stored_path(fichier: PreuveFichier) -> Path:
+    return upload_dir() / fichier.stored_name
+
+
+def delete_fichier(user, collectivite_id: int, fichier_id: int) -> str | None:
+    """Delete a file preuve; returns its action id, None when there is no such file."""
+    _require_edit(user, collectivite_id)
+    fichier = fichier_of(collectivite_id, fichier_id)
+    if fichier is None:
+        return None
+    action_id, path = fichier.action_id, stored_path(fichier)
+    record_history(user, collectivite_id, "preuve_fichier", action_id, json.dumps({"fichier": fichier.filename}), None)
+    db.session.delete(fichier)
+    db.session.commit()
+    path.unlink(missing_ok=True)  # after the commit: a failed commit keeps the file with its row
+    return action_id
+
+
+# Links ---------------------------------------------------------------------------------------------
+
+
+def add_lien(user, collectivite_id: int, action_id: str, titre: str, url: str) -> PreuveLien:
+    _require_edit(user, collectivite_id)
+    _live_action(action_id)
+    titre, url = (titre or "").strip(), (url or "").strip()
+    if not titre:
+        raise InvalidEdit("indiquez le titre du lien")
+    if len(titre) > MAX_TITRE_LENGTH:
+        raise InvalidEdit(f"le titre dépasse {MAX_TITRE_LENGTH} caractères")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > MAX_URL_LENGTH:
+        raise InvalidEdit("l'adresse doit être une URL http:// ou https:// complète")
+    lien = PreuveLien(collectivite_id=collectivite_id, action_id=action_id, titre=titre, url=url,
+                      created_by_id=user.id, created_at=utcnow())
+    db.session.add(lien)
+    record_history(user, collectivite_id, "preuve_lien", action_id, None, json.dumps({"titre": titre, "url": url}))
+    db.session.commit()
+    return lien
+
+
+def lien_of(collectivite_id: int, lien_id: int) -> PreuveLien | None:
+    lien = db.session.get(PreuveLien, lien_id)
+    return lien if lien is not None and lien.collectivite_id == collectivite_id else None
+
+
+def delete_lien(user, collectivite_id: int, lien_id: int) -> str | None:
+    """Delete a link preuve; returns its action id, None when there is no such link."""
+    _require_edit(user, collectivite_id)
+    lien = lien_of(collectivite_id, lien_id)
+    if lien is None:
+        return None
+    action_id = lien.action_id
+    old = json.dumps({"titre": lien.titre, "url": lien.url})
+    record_history(user, collectivite_id, "preuve_lien", action_id, old, None)
+    db.session.delete(lien)
+    db.session.commit()
+    return action_id
+
+
+def _require_edit(user, collectivite_id: int) -> None:
+    if not can(user, "edit", collectivite_id):
+        raise PermissionError("droit d'édition requis sur cette collectivité")
+
+
+def _live_action(action_id: str) -> Action:
+    action = db.session.get(Action, action_id)
+    if action is None or action.archived:
+        raise InvalidEdit(f"action inconnue : {action_id}")
+    return action

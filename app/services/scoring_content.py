@@ -1,0 +1,89 @@
+"""Build the engine's ScoringContent from the loaded content (database) or from checked content.
+
+The children lists given to the engine are sorted by id *as strings* (like the 2025 converter):
+the order of the floating-point sums, not the display order.
+
+A rule set without any rule (`cae_3.2.1.1` in the 2025 corpus) still personalises its action
+(its point_potentiel_perso is reported). In the database it needs a row of its own: any
+PersonnalisationRegle row whose kind is not a rule kind (store it as EMPTY_RULE_SET_KIND with an
+empty formula) only marks the action as having rules.
+"""
+from sqlalchemy import select
+
+from app.models.content import Action, ContentVersion, PersonnalisationRegle, Question, Referentiel
+from app.scoring import QuestionSpec, ReferentielTree, RuleSet, ScoringContent, build_scoring_content
+
+EMPTY_RULE_SET_KIND = "aucune"
+_cache: dict[tuple, ScoringContent] = {}  # (ContentVersion id, hash, loaded_at) -> content
+
+
+def scoring_content_from_content(content) -> ScoringContent:
+    """From app.content_loader's Content (check_dir's output, nothing stored)."""
+    trees = [
+        ReferentielTree(
+            id=referentiel.id,
+            children={action_id: sorted(action.children) for action_id, action in referentiel.actions.items()},
+            points={action_id: action.points or 0.0 for action_id, action in referentiel.actions.items()},
+            action_level=referentiel.action_level,
+        )
+        for referentiel in content.referentiels.values()
+    ]
+    rule_sets = [_rule_set(action_id, ((r.kind, r.formule) for r in rs.regles)) for action_id, rs in content.regles.items()]
+    questions = [
+        QuestionSpec(question.id, question.type, tuple(choix.id for choix in question.choix))
+        for question in content.questions.values()
+    ]
+    return build_scoring_content(trees, rule_sets, questions)
+
+
+def scoring_content_from_db(session) -> ScoringContent | None:
+    """From the tables of the latest content load (None before any load); cached per version
+    (keyed with the hash and load time too: SQLite may reuse the id of a deleted row)."""
+    version = session.execute(
+        select(ContentVersion.id, ContentVersion.content_hash, ContentVersion.loaded_at)
+        .order_by(ContentVersion.id.desc())
+        .limit(1)
+    ).first()
+    if version is None:
+        return None
+    key = tuple(version)
+    if key not in _cache:
+        _cache.clear()
+        _cache[key] = _build_from_db(session)
+    return _cache[key]
+
+
+def _build_from_db(session) -> ScoringContent:
+    actions = session.execute(
+        select(Action.id, Action.referentiel_id, Action.parent_id, Action.points).where(Action.archived.is_(False))
+    ).all()
+    children: dict[str, dict[str, list[str]]] = {}
+    points: dict[str, dict[str, float]] = {}
+    for action_id, referentiel_id, _, action_points in actions:
+        children.setdefault(referentiel_id, {})[action_id] = []
+        points.setdefault(referentiel_id, {})[action_id] = action_points
+    for action_id, referentiel_id, parent_id, _ in actions:
+        if parent_id is not None:
+            children[referentiel_id][parent_id].append(action_id)
+    levels = dict(session.execute(select(Referentiel.id, Referentiel.action_level)).all())
+    trees = [
+        ReferentielTree(ref, {a: sorted(kids) for a, kids in children[ref].items()}, points[ref], levels[ref])
+        for ref in sorted(children)
+    ]
+    by_action: dict[str, list[tuple[str, str]]] = {}
+    for action_id, kind, formule in session.execute(
+        select(PersonnalisationRegle.action_id, PersonnalisationRegle.kind, PersonnalisationRegle.formule)
+    ).all():
+        by_action.setdefault(action_id, []).append((kind, formule))
+    questions = [
+        QuestionSpec(q.id, q.type, tuple(choix.id for choix in q.choix))
+        for q in session.scalars(select(Question).where(Question.archived.is_(False)))
+    ]
+    return build_scoring_content(
+        trees, [_rule_set(action_id, rules) for action_id, rules in by_action.items()], questions
+    )
+
+
+def _rule_set(action_id: str, rules) -> RuleSet:
+    formulas = dict(rules)
+    return RuleSet(action_id, formulas.get("desactivation"), formulas.get("reduction"), formulas.get("score"))

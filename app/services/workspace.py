@@ -1,0 +1,438 @@
+"""Page context builders of a collectivité's workspace: the référentiel tree and action pages with
+statuts, scores and personnalisation badges, the personnalisation page and the history page.
+
+Each public function returns the variables of one template (a dict) or None when the référentiel,
+action or collectivité is unknown. Writes go through app.services.suivi and app.services.preuves,
+which validate, commit, record the history and enqueue the re-score.
+"""
+import json
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import (
+    Action,
+    ActionStatut,
+    Collectivite,
+    HistoryEntry,
+    Precision,
+    Question,
+    Referentiel,
+    Reponse,
+    Thematique,
+    User,
+)
+from app.models.collectivites import KINDS
+from app.markdown import render_markdown
+from app.policy import can
+from app.scoring import Consequence
+from app.scoring.tree import parent_id
+from app.services import preuves, referentiels, suivi
+from app.services.collectivites import identite_of
+from app.services.evaluation import consequences_for, scores_for
+from app.services.suivi import InvalidEdit, StatutValue
+
+STATUT_LABELS = {
+    "non_renseigne": "Non renseigné",
+    "fait": "Fait",
+    "programme": "Programmé",
+    "pas_fait": "Pas fait",
+    "non_concerne": "Non concerné",
+    "detaille": "Détaillé",
+}
+# Statut -> DSFR badge severity, for readers.
+STATUT_SEVERITIES = {"fait": "success", "programme": "info", "pas_fait": "error", "detaille": "new"}
+HISTORY_LIMIT = 300
+HISTORY_KIND_LABELS = {
+    "statut": "Statut",
+    "reponse": "Réponse",
+    "precision": "Précision",
+    "preuve_fichier": "Preuve (fichier)",
+    "preuve_lien": "Preuve (lien)",
+}
+
+
+@dataclass(frozen=True)
+class StatutState:
+    """What the statut control of one action shows (see fragments/statuts/_action_statut.html)."""
+
+    action_id: str
+    settable: bool  # a tâche or sous-action
+    editable: bool  # settable, the user may edit, and not désactivée
+    desactive: bool
+    potentiel_perso: float | None  # the personalised potentiel when a rule changes it
+    value: str = "non_renseigne"
+    detail: tuple[str, str, str] = ("", "", "")  # fait / programmé / pas fait percentages as typed
+    error: str | None = None
+
+    @property
+    def label(self) -> str:
+        return STATUT_LABELS[self.value]
+
+    @property
+    def severity(self) -> str:
+        return STATUT_SEVERITIES.get(self.value, "")
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """The collectivité context threaded through the référentiel templates."""
+
+    collectivite: Collectivite
+    action_level: int
+    can_edit: bool
+    statuts: dict[str, StatutValue]
+    desactivees: frozenset[str]  # actions a rule switches off (their subtrees are off too)
+    reductions: dict[str, float]  # action id -> factor of a reduction rule (!= 1)
+    scores: object  # app.services.evaluation.StoredScores
+    overrides: dict[str, StatutState] = field(default_factory=dict)
+    statut_labels = STATUT_LABELS  # the control's options, in order
+
+    def is_desactive(self, action_id: str) -> bool:
+        node = action_id
+        while node is not None:
+            if node in self.desactivees:
+                return True
+            node = parent_id(node)
+        return False
+
+    def statut_state(self, action: Action) -> StatutState:
+        if action.id in self.overrides:
+            return self.overrides[action.id]
+        settable = action.depth > self.action_level
+        desactive = self.is_desactive(action.id)
+        perso = None
+        if action.id in self.reductions and not desactive and action.id in self.scores:
+            perso = self.scores[action.id]["point_potentiel_perso"]
+        statut = self.statuts.get(action.id)
+        return StatutState(
+            action_id=action.id,
+            settable=settable,
+            editable=settable and self.can_edit and not desactive,
+            desactive=desactive,
+            potentiel_perso=perso,
+            value=statut.value if statut else "non_renseigne",
+            detail=_percent_texts(statut),
+        )
+
+
+def _percent_texts(statut: StatutValue | None) -> tuple[str, str, str]:
+    """The three percentages of a statut as form values (a simple statut is 100 % of its kind)."""
+    if statut is None or not statut.concerne or statut.avancement == "non_renseigne":
+        return ("", "", "")
+    fractions = (statut.fait, statut.programme, statut.pas_fait)
+    if statut.avancement != "detaille":
+        fractions = tuple(1.0 if kind == statut.avancement else 0.0 for kind in ("fait", "programme", "pas_fait"))
+    return tuple(f"{100 * f:g}" for f in fractions)
+
+
+def workspace_for(user, collectivite: Collectivite, referentiel_id: str, action_level: int) -> Workspace:
+    consequences = consequences_for(collectivite.id)
+    rows = db.session.execute(
+        select(ActionStatut.action_id, ActionStatut.avancement, ActionStatut.concerne, ActionStatut.fait,
+               ActionStatut.programme, ActionStatut.pas_fait)
+        .where(ActionStatut.collectivite_id == collectivite.id, ActionStatut.referentiel_id == referentiel_id)
+    )
+    return Workspace(
+        collectivite=collectivite,
+        action_level=action_level,
+        can_edit=can(user, "edit", collectivite.id),
+        statuts={row.action_id: StatutValue(*row[1:]) for row in rows},
+        desactivees=frozenset(a for a, c in consequences.items() if c.desactive),
+        reductions=_reductions(consequences),
+        scores=scores_for(collectivite.id, referentiel_id),
+    )
+
+
+def _reductions(consequences: dict[str, Consequence]) -> dict[str, float]:
+    factors = {}
+    for action_id, consequence in consequences.items():
+        if consequence.potentiel_perso is not None and float(consequence.potentiel_perso) != 1:
+            factors[action_id] = float(consequence.potentiel_perso)
+    return factors
+
+
+def _context(user, collectivite_id: int, referentiel: Referentiel | None) -> dict | None:
+    """The variables every workspace template gets. tree_blueprint and url_args make the shared
+    référentiel templates link to this workspace's routes instead of the public ones."""
+    collectivite = db.session.get(Collectivite, collectivite_id)
+    if collectivite is None or referentiel is None:
+        return None
+    workspace = workspace_for(user, collectivite, referentiel.id, referentiel.action_level)
+    return {"collectivite": collectivite, "workspace": workspace, "scores": workspace.scores, "tree_blueprint": "suivi",
+            "url_args": {"collectivite_id": collectivite_id}, "referentiel_links": referentiel_links()}
+
+
+def referentiel_links() -> list[tuple[str, str]]:
+    """(id, nom) of every référentiel, for the workspace navigation."""
+    return [tuple(row) for row in db.session.execute(select(Referentiel.id, Referentiel.nom).order_by(Referentiel.id))]
+
+
+# Référentiel pages ---------------------------------------------------------------------------------
+
+
+def tree_page(user, collectivite_id: int, referentiel_id: str) -> dict | None:
+    """The tree page of a référentiel for a collectivité: axes, scores, statuts."""
+    level = referentiels.referentiel_tree(referentiel_id)
+    context = _context(user, collectivite_id, level and level.referentiel)
+    return context and {**context, "level": level}
+
+
+def children_fragment(user, collectivite_id: int, referentiel_id: str, action_id: str) -> dict | None:
+    level = referentiels.tree_level(referentiel_id, action_id)
+    context = _context(user, collectivite_id, level and level.referentiel)
+    return context and {**context, "level": level}
+
+
+def action_page(user, collectivite_id: int, referentiel_id: str, action_id: str, overrides=None) -> dict | None:
+    """The action page for a collectivité: content, score, statut, précision and preuves."""
+    detail = referentiels.action_detail(referentiel_id, action_id)
+    context = _context(user, collectivite_id, detail and detail.referentiel)
+    if context is None:
+        return None
+    if overrides:
+        context["workspace"] = replace(context["workspace"], overrides=overrides)
+    return {
+        **context,
+        "detail": detail,
+        "precision": precision_state(collectivite_id, action_id, context["workspace"].can_edit),
+        "preuves": preuves.preuves_state(collectivite_id, action_id, context["workspace"].can_edit),
+    }
+
+
+# Statut --------------------------------------------------------------------------------------------
+
+
+def save_statut(user, collectivite_id: int, referentiel_id: str, action_id: str, statut_value: str,
+                detail: tuple) -> dict | None:
+    """Save a statut from the control; returns the control's context (action, workspace, state).
+
+    Choosing "détaillé" without percentages saves nothing: the control comes back with the three
+    fields to fill in, prefilled from the current statut. A refused value comes back with the
+    French message and the values as typed.
+    """
+    action = db.session.get(Action, action_id)
+    if action is None or action.archived or action.referentiel_id != referentiel_id:
+        return None
+    override = None
+    if statut_value == "detaille" and not any(str(p).strip() for p in detail):
+        current = suivi.statut_of(collectivite_id, action_id)
+        override = {"value": "detaille", "detail": _percent_texts(current)}
+    else:
+        try:
+            suivi.set_statut(user, collectivite_id, action_id, statut_value,
+                             detail if statut_value == "detaille" else None)
+        except InvalidEdit as error:
+            override = {"value": statut_value if statut_value in STATUT_LABELS else "non_renseigne",
+                        "detail": tuple(str(p) for p in detail), "error": str(error)}
+    context = _context(user, collectivite_id, db.session.get(Referentiel, referentiel_id))
+    workspace = context["workspace"]
+    if override is not None:
+        state = workspace.statut_state(action)
+        if not state.editable:  # e.g. désactivée meanwhile: show the saved statut and the refusal
+            override = {"error": override.get("error")}
+        workspace = replace(workspace, overrides={action.id: replace(state, **override)})
+    return {**context, "workspace": workspace, "action": action, "referentiel_id": referentiel_id}
+
+
+# Précision -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PrecisionState:
+    collectivite_id: int
+    action_id: str
+    texte: str
+    html: str
+    can_edit: bool
+    error: str | None = None
+
+
+def precision_state(collectivite_id: int, action_id: str, can_edit: bool, texte: str | None = None,
+                    error: str | None = None) -> PrecisionState:
+    if texte is None:
+        texte = db.session.scalar(
+            select(Precision.texte).where(Precision.collectivite_id == collectivite_id, Precision.action_id == action_id)
+        ) or ""
+    return PrecisionState(collectivite_id, action_id, texte, render_markdown(texte), can_edit, error)
+
+
+def save_precision(user, collectivite_id: int, action_id: str, texte: str) -> PrecisionState:
+    """Save the précision; returns its fragment state (with the message and the text as typed
+    when refused)."""
+    try:
+        suivi.set_precision(user, collectivite_id, action_id, texte)
+    except InvalidEdit as error:
+        return precision_state(collectivite_id, action_id, True, texte, str(error))
+    return precision_state(collectivite_id, action_id, True)
+
+
+# Personnalisation ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuestionState:
+    collectivite_id: int
+    question: Question
+    value: str | None  # as stored: OUI / NON, a choix id, a proportion in [0, 1]
+    can_edit: bool
+    error: str | None = None
+    typed: str | None = None  # the refused input, shown back
+
+    @property
+    def options(self) -> list[tuple[str, str]]:
+        """(value, label) of the radio buttons of a binaire or choix question."""
+        if self.question.type == "binaire":
+            return [("OUI", "Oui"), ("NON", "Non")]
+        return [(choix.id, choix.formulation) for choix in self.question.choix]
+
+    @property
+    def percent(self) -> str:
+        """A proportion as a percentage for the input field."""
+        if self.typed is not None:
+            return self.typed
+        return "" if self.value is None else f"{100 * float(self.value):g}"
+
+
+@dataclass(frozen=True)
+class ThematiqueGroup:
+    id: str
+    nom: str
+    questions: list[QuestionState]
+
+    @property
+    def answered(self) -> int:
+        return sum(1 for q in self.questions if q.value is not None)
+
+
+def identity_card(collectivite: Collectivite) -> dict:
+    identite = identite_of(collectivite)
+    return {
+        "type": KINDS.get(collectivite.kind, collectivite.kind),
+        "nature": collectivite.nature,
+        "population": "inconnue" if collectivite.population is None
+        else f"{collectivite.population:,} habitants".replace(",", "\u202f"),
+        "localisation": "Outre-mer (DROM)" if collectivite.drom else "Métropole",
+        "tags": sorted(identite.type) + sorted(identite.population) + sorted(identite.localisation),
+    }
+
+
+def personnalisation_page(user, collectivite_id: int) -> dict | None:
+    """Identity card and the questions that concern the collectivité, grouped by thématique."""
+    collectivite = db.session.get(Collectivite, collectivite_id)
+    if collectivite is None:
+        return None
+    can_edit = can(user, "edit", collectivite_id)
+    reponses = _reponses(collectivite_id)
+    type_tags = identite_of(collectivite).type
+    questions = db.session.scalars(
+        select(Question).where(~Question.archived).order_by(Question.thematique_id, Question.ordonnancement, Question.id)
+    )
+    noms = dict(db.session.execute(select(Thematique.id, Thematique.nom)).all())
+    groups: dict[str, list[QuestionState]] = {}
+    for question in questions:
+        if question.types_concernes and not type_tags & set(question.types_concernes):
+            continue
+        state = QuestionState(collectivite_id, question, reponses.get(question.id), can_edit)
+        groups.setdefault(question.thematique_id, []).append(state)
+    return {
+        "collectivite": collectivite,
+        "referentiel_links": referentiel_links(),
+        "identity": identity_card(collectivite),
+        "groups": [ThematiqueGroup(t, noms.get(t, t.replace("_", " ").capitalize()), qs) for t, qs in groups.items()],
+    }
+
+
+def _reponses(collectivite_id: int) -> dict[str, str]:
+    return dict(db.session.execute(
+        select(Reponse.question_id, Reponse.value).where(Reponse.collectivite_id == collectivite_id)
+    ).all())
+
+
+def save_reponse(user, collectivite_id: int, question_id: str, value: str | None) -> dict | None:
+    """Save an answer (proportions arrive as percentages); returns the question fragment's context
+    and its thématique group (for the completion counter)."""
+    question = db.session.get(Question, question_id)
+    if question is None or question.archived:
+        return None
+    typed, error = None, None
+    try:
+        suivi.set_reponse(user, collectivite_id, question_id, _as_reponse(question, value))
+    except InvalidEdit as refused:
+        typed, error = value, str(refused)
+    page = personnalisation_page(user, collectivite_id)
+    group = next(g for g in page["groups"] if g.id == question.thematique_id)
+    state = next(q for q in group.questions if q.question.id == question_id)
+    if error:
+        state = replace(state, error=error, typed=typed if question.type == "proportion" else None)
+    return {"state": state, "group": group}
+
+
+def _as_reponse(question: Question, value: str | None) -> str | None:
+    text = (value or "").strip()
+    if question.type != "proportion" or not text:
+        return text
+    try:
+        percent = float(text.replace(",", "."))
+    except ValueError:
+        raise InvalidEdit("la proportion doit être un pourcentage entre 0 et 100") from None
+    if not 0 <= percent <= 100:
+        raise InvalidEdit("la proportion doit être un pourcentage entre 0 et 100")
+    return repr(percent / 100)
+
+
+# History -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    at: str
+    who: str
+    what: str
+    key: str
+    old: str
+    new: str
+
+
+def history_page(collectivite_id: int) -> dict | None:
+    """The latest changes of the collectivité, newest first."""
+    collectivite = db.session.get(Collectivite, collectivite_id)
+    if collectivite is None:
+        return None
+    rows = db.session.execute(
+        select(HistoryEntry, User.name)
+        .outerjoin(User, User.id == HistoryEntry.user_id)
+        .where(HistoryEntry.collectivite_id == collectivite_id)
+        .order_by(HistoryEntry.at.desc(), HistoryEntry.id.desc())
+        .limit(HISTORY_LIMIT)
+    ).all()
+    return {
+        "collectivite": collectivite,
+        "referentiel_links": referentiel_links(),
+        "rows": [
+            HistoryRow(
+                at=entry.at.strftime("%d/%m/%Y %H:%M"),
+                who=name or "compte supprimé",
+                what=HISTORY_KIND_LABELS.get(entry.kind, entry.kind),
+                key=entry.key,
+                old=_readable(entry.old_value),
+                new=_readable(entry.new_value),
+            )
+            for entry, name in rows
+        ],
+    }
+
+
+def _readable(value: str | None) -> str:
+    """A history value (JSON text) for people: statuts by label, détaillé with its percentages."""
+    data = json.loads(value) if value else None
+    if data is None:
+        return "–"
+    if isinstance(data, dict) and "statut" in data:
+        label = STATUT_LABELS.get(data["statut"], data["statut"])
+        detail = data.get("detail")
+        return label if not detail else f"{label} ({' / '.join(f'{100 * p:g} %' for p in detail)})"
+    if isinstance(data, dict):
+        return " – ".join(str(v) for v in data.values())
+    return str(data)

@@ -1,0 +1,171 @@
+"""The re-score job end to end (in-process queue on SQLite, RQ burst worker on PostgreSQL + Redis):
+stored scores and history, compare-and-set, retries, coalescing, Redis down, `flask scores rescore --stale`."""
+import time
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.live import RedisHub, connect_redis
+from app.models import ActionStatut, ScoreHistory, ScoreState
+from app.queue import RedisQueue
+from app.scoring import Statut, score_referentiel
+from app.services import evaluation, suivi
+from app.services.accounts import utcnow
+from app.services.scoring_content import scoring_content_from_db
+from tests.suivi_content import CONTENT_VERSION_ID, make_editor, run_jobs, tiny_content  # noqa: F401 (fixture)
+
+
+@pytest.fixture
+def editor(tiny_content):
+    return make_editor()
+
+
+@pytest.fixture
+def computations(monkeypatch):
+    """Counts the engine runs (a job that finds the scores fresh does not run it)."""
+    runs = []
+
+    def counting(*args):
+        runs.append(args)
+        return real(*args)
+
+    real = evaluation.score_referentiel
+    monkeypatch.setattr(evaluation, "score_referentiel", counting)
+    return runs
+
+
+def _state(collectivite_id) -> ScoreState:
+    db.session.expire_all()
+    return db.session.get(ScoreState, (collectivite_id, "eci"))
+
+
+def _expected_scores(collectivite_id) -> dict:
+    """The engine run in the test on the statuts as stored now."""
+    statuts = [
+        Statut(s.action_id, evaluation._avancement(s), s.concerne)
+        for s in db.session.scalars(select(ActionStatut).where(ActionStatut.collectivite_id == collectivite_id))
+    ]
+    table = score_referentiel(scoring_content_from_db(db.session).trees["eci"], statuts, evaluation.consequences_for(collectivite_id))
+    return {record.action_id: record for record in table.records()}
+
+
+def test_an_edit_is_scored_by_the_job_with_a_history_row_per_day(editor, computations):
+    user, collectivite = editor
+    suivi.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
+    run_jobs()
+    suivi.set_statut(user, collectivite.id, "eci_1.2.2", "programme")
+    run_jobs()
+    state = _state(collectivite.id)
+    assert (state.edit_revision, state.scored_revision, state.content_version_id) == (2, 2, CONTENT_VERSION_ID)
+    assert evaluation.scores_for(collectivite.id, "eci")["eci_1.2"]["point_fait"] == 10.0
+    (history,) = db.session.scalars(select(ScoreHistory)).all()
+    assert (history.day, history.point_fait, history.point_programme, history.point_potentiel) == (utcnow().date(), 10.0, 10.0, 100.0)
+    assert len(computations) == 2
+
+
+def test_a_fresh_state_is_not_recomputed(editor, computations):
+    user, collectivite = editor
+    suivi.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
+    run_jobs()
+    assert evaluation.rescore(collectivite.id, "eci") is None
+    assert len(computations) == 1
+
+
+def test_a_slow_computation_never_overwrites_fresher_scores(editor):
+    user, collectivite = editor
+    suivi.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
+    run_jobs()
+    # As if a newer job (revision 5) had stored its scores while this one computed revision 1.
+    state = _state(collectivite.id)
+    state.scored_revision, state.content_version_id = 5, None
+    db.session.commit()
+    assert evaluation.rescore(collectivite.id, "eci") is None
+    db.session.commit()
+    assert _state(collectivite.id).scored_revision == 5
+
+
+def test_the_update_lists_only_changed_nodes_and_always_the_totals(editor):
+    user, collectivite = editor
+    evaluation.scores_for(collectivite.id, "eci")  # first computation, nothing filled in
+    suivi.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
+    db.session.commit()
+    update = evaluation.rescore(collectivite.id, "eci")
+    db.session.commit()
+    assert set(update.changed) == {"eci_1.1.1", "eci_1.1", "eci_1", "eci"}
+    assert update.totals["point_fait"] == 5.0 and update.changed["eci"] == update.totals
+    run_jobs()
+
+
+def test_a_job_failing_once_is_retried_and_no_edit_is_lost(app, editor, monkeypatch):
+    import app.jobs as jobs
+
+    monkeypatch.setitem(app.config, "RESCORE_RETRY_INTERVALS", (0, 0, 0))
+    attempts = []
+
+    def fails_once(*args):
+        attempts.append(args)
+        if len(attempts) == 1:
+            raise ConnectionError("base indisponible")
+        return evaluation.rescore(*args)
+
+    monkeypatch.setattr(jobs, "rescore", fails_once)
+    user, collectivite = editor
+    suivi.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
+    run_jobs()
+    assert len(attempts) == 2
+    state = _state(collectivite.id)
+    assert state.scored_revision == state.edit_revision == 1
+    assert evaluation.scores_for(collectivite.id, "eci")["eci_1.2.1"]["point_fait"] == 10.0
+
+
+def test_ten_quick_edits_give_at_most_two_computations_and_fresh_final_scores(editor, computations, monkeypatch):
+    counting = evaluation.score_referentiel
+
+    def as_slow_as_cae(*args):  # the tiny référentiel scores in no time, CAE takes ~30 ms
+        time.sleep(0.03)
+        return counting(*args)
+
+    monkeypatch.setattr(evaluation, "score_referentiel", as_slow_as_cae)
+    user, collectivite = editor
+    values = ["fait", "programme", "pas_fait", "non_concerne", "fait"]
+    for n in range(10):
+        suivi.set_statut(user, collectivite.id, f"eci_1.2.{1 + n % 3}", values[n % 5])
+    run_jobs()
+    assert 1 <= len(computations) <= 2
+    state = _state(collectivite.id)
+    assert state.scored_revision == state.edit_revision == 10
+    stored = evaluation.scores_for(collectivite.id, "eci")
+    for action_id, record in _expected_scores(collectivite.id).items():
+        assert stored[action_id] == {name: getattr(record, name) for name in stored[action_id]}
+
+
+def test_redis_down_the_edit_is_saved_and_scored_in_process(app, editor, monkeypatch):
+    closed = connect_redis("redis://127.0.0.1:1/0")
+    monkeypatch.setitem(app.extensions, "queue", RedisQueue(app, closed))
+    monkeypatch.setitem(app.extensions, "hub", RedisHub(closed))
+    user, collectivite = editor
+    suivi.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
+    app.extensions["queue"].drain()
+    state = _state(collectivite.id)
+    assert state.scored_revision == state.edit_revision == 1
+
+
+def test_rescore_stale_command_rescores_edited_outdated_and_unscored(runner, editor):
+    user, collectivite = editor
+    other_user, other = make_editor()
+    suivi.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
+    run_jobs()
+    state = _state(collectivite.id)
+    state.content_version_id = None  # computed on an older content edition
+    db.session.add(
+        ActionStatut(collectivite_id=other.id, referentiel_id="eci", action_id="eci_1.1.1", avancement="fait",
+                     concerne=True, modified_at=utcnow())  # e.g. imported data, never scored
+    )
+    db.session.commit()
+    result = runner.invoke(args=["scores", "rescore", "--stale"])
+    assert result.exit_code == 0, result.output
+    assert "2 score(s) recalculé(s)" in result.output
+    assert evaluation.stale_score_keys() == []
+    assert evaluation.scores_for(other.id, "eci")["eci_1.1.1"]["point_fait"] == 5.0
+    assert "0 score(s)" in runner.invoke(args=["scores", "rescore", "--stale"]).output

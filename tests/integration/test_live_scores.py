@@ -1,0 +1,106 @@
+"""Live scores: an edit goes through the job to a pushed fragment, on the hub and on a real websocket;
+the websocket is refused to users without read right; the pushed fragment is the page's fragment."""
+import re
+import threading
+import time
+
+import pytest
+from simple_websocket import Client
+from werkzeug.serving import make_server
+
+from app.fragments import render_fragment
+from app.live import KEEPALIVE, collectivite_topic, current_hub
+from app.services import suivi
+from app.services.evaluation import scores_for
+from tests.factories import add_member, login, make_user
+from tests.suivi_content import make_editor, run_jobs, tiny_content  # noqa: F401 (fixture)
+
+UPGRADE = {"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+           "Sec-WebSocket-Version": "13"}
+
+
+@pytest.fixture
+def editor(tiny_content):
+    return make_editor()
+
+
+def _pushed_ids(html: str) -> set[str]:
+    return set(re.findall(r'<span id="(score-[^"]+)" class="tet-score" hx-swap-oob="true">', html))
+
+
+def test_an_edit_pushes_the_changed_nodes_and_the_totals_to_subscribers(editor):
+    user, collectivite = editor
+    scores_for(collectivite.id, "eci")  # the page was rendered once: scores exist
+    hub = current_hub()
+    subscription = hub.subscribe([collectivite_topic(collectivite.id)])
+    try:
+        suivi.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
+        run_jobs()
+        html = subscription.get(timeout=5)
+    finally:
+        hub.unsubscribe(subscription)
+    assert _pushed_ids(html) == {"score-eci-1-1-1", "score-eci-1-1", "score-eci-1", "score-eci"}
+    assert "<html" not in html
+    # The very fragment the pages include on first load, with the out-of-band flag.
+    expected = render_fragment("action_score", collectivite_id=collectivite.id, referentiel_id="eci",
+                               action_id="eci_1.1", oob=True)
+    assert expected in html and "50 %" in expected
+
+
+def test_other_collectivites_get_nothing(editor):
+    user, collectivite = editor
+    _, other = make_editor()
+    hub = current_hub()
+    subscription = hub.subscribe([collectivite_topic(other.id)])
+    try:
+        suivi.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
+        run_jobs()
+        assert subscription.get(timeout=0.3) is None
+    finally:
+        hub.unsubscribe(subscription)
+
+
+def test_the_websocket_is_refused_without_read_right(client, editor):
+    _, collectivite = editor
+    url = f"/ws/collectivites/{collectivite.id}"
+    assert client.get(url, headers=UPGRADE).status_code == 401
+    stranger = make_user()
+    login(client, stranger)
+    assert client.get(url, headers=UPGRADE).status_code == 403
+
+
+@pytest.fixture
+def live_server(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"ws://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+def test_a_reader_receives_the_pushed_scores_on_a_real_websocket(app, client, editor, live_server):
+    user, collectivite = editor
+    reader = make_user()
+    add_member(reader, collectivite, "lecture")
+    login(client, reader)
+    cookie = client.get_cookie("session").value
+    topic = collectivite_topic(collectivite.id)
+    ws = Client.connect(f"{live_server}/ws/collectivites/{collectivite.id}", headers={"Cookie": f"session={cookie}"})
+    try:
+        deadline = time.monotonic() + 5
+        while current_hub().subscriber_count(topic) == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        suivi.set_statut(user, collectivite.id, "eci_1.2.1", "programme")
+        run_jobs()
+        message = ws.receive(timeout=5)
+        while message == KEEPALIVE:
+            message = ws.receive(timeout=5)
+    finally:
+        ws.close()
+    assert {"score-eci-1-2-1", "score-eci-1-2", "score-eci"} <= _pushed_ids(message)
+    assert "prog." in message
+    deadline = time.monotonic() + 5  # the server side unsubscribes once the client is gone
+    while current_hub().subscriber_count(topic) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert current_hub().subscriber_count(topic) == 0

@@ -1,0 +1,151 @@
+"""Edits through app.services.suivi: validation, one transaction (value + history + revision), re-score."""
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import ActionStatut, HistoryEntry, Precision, Reponse, ScoreState
+from app.services import suivi
+from app.services.suivi import InvalidEdit
+from tests.factories import add_member, make_user
+from app.services.evaluation import scores_for
+from tests.suivi_content import make_editor, run_jobs, tiny_content  # noqa: F401 (fixture)
+
+
+@pytest.fixture
+def editor(tiny_content):
+    return make_editor()
+
+
+def _state(collectivite_id):
+    db.session.expire_all()
+    return db.session.get(ScoreState, (collectivite_id, "eci"))
+
+
+def _history(collectivite_id):
+    return db.session.scalars(select(HistoryEntry).where(HistoryEntry.collectivite_id == collectivite_id).order_by(HistoryEntry.id)).all()
+
+
+def test_a_statut_is_saved_with_its_history_then_scored(editor):
+    user, collectivite = editor
+    suivi.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
+    suivi.set_statut(user, collectivite.id, "eci_1.1.1", "detaille", ("50", "25,5", 24.5))
+    run_jobs()
+    statut = db.session.scalar(select(ActionStatut))
+    assert (statut.avancement, statut.fait, statut.programme, statut.pas_fait) == ("detaille", 0.5, 0.255, 0.245)
+    assert statut.modified_by_id == user.id and statut.referentiel_id == "eci"
+    first, second = _history(collectivite.id)
+    assert (first.kind, first.key, first.old_value, first.user_id) == ("statut", "eci_1.1.1", None, user.id)
+    assert json.loads(second.old_value) == {"statut": "fait", "detail": None}
+    assert json.loads(second.new_value) == {"statut": "detaille", "detail": [0.5, 0.255, 0.245]}
+    state = _state(collectivite.id)
+    assert state.edit_revision == state.scored_revision == 2
+    score = scores_for(collectivite.id, "eci")["eci_1.1.1"]
+    assert (score["point_fait"], score["point_programme"]) == (2.5, 1.275)
+
+
+def test_non_concerne_sets_concerne_false_and_redistributes(editor):
+    user, collectivite = editor
+    suivi.set_statut(user, collectivite.id, "eci_1.2.1", "non_concerne")
+    run_jobs()
+    statut = db.session.scalar(select(ActionStatut))
+    assert (statut.avancement, statut.concerne) == ("non_renseigne", False)
+    scores = scores_for(collectivite.id, "eci")
+    potentiel = {a: scores[a]["point_potentiel"] for a in ("eci_1.2.1", "eci_1.2.2", "eci_1.2")}
+    assert potentiel == {"eci_1.2.1": 0.0, "eci_1.2.2": 15.0, "eci_1.2": 30.0}  # scoring.md E2
+
+
+def test_setting_the_same_statut_again_writes_nothing(editor):
+    user, collectivite = editor
+    suivi.set_statut(user, collectivite.id, "eci_1.1.1", "programme")
+    suivi.set_statut(user, collectivite.id, "eci_1.1.1", "programme")
+    assert len(_history(collectivite.id)) == 1
+    assert _state(collectivite.id).edit_revision == 1
+
+
+@pytest.mark.parametrize(
+    ("action_id", "value", "detail", "message"),
+    [
+        ("eci_1.1.1", "detaille", (50, 30, 30), "totaliser 100"),
+        ("eci_1.1.1", "detaille", (120, -20, 0), "entre 0 et 100"),
+        ("eci_1.1.1", "detaille", ("beaucoup", 0, 0), "nombres"),
+        ("eci_1.1.1", "detaille", None, "trois pourcentages"),
+        ("eci_1.1.1", "presque", None, "statut inconnu"),
+        ("eci_1", "fait", None, "sous-actions et les tâches"),
+        ("eci_9.9", "fait", None, "action inconnue"),
+    ],
+)
+def test_invalid_statuts_are_refused_and_nothing_is_written(editor, action_id, value, detail, message):
+    user, collectivite = editor
+    with pytest.raises(InvalidEdit, match=message):
+        suivi.set_statut(user, collectivite.id, action_id, value, detail)
+    assert db.session.scalar(select(func.count()).select_from(ActionStatut)) == 0
+    assert _history(collectivite.id) == [] and _state(collectivite.id) is None
+
+
+def test_desactivated_actions_cannot_be_edited(editor):
+    user, collectivite = editor
+    suivi.set_statut(user, collectivite.id, "eci_2.2.1", "fait")
+    assert suivi.set_reponse(user, collectivite.id, "compost", "non") == "NON"
+    with pytest.raises(InvalidEdit, match="désactivée"):
+        suivi.set_statut(user, collectivite.id, "eci_2.2.1", "pas_fait")
+    run_jobs()
+    assert scores_for(collectivite.id, "eci")["eci_2.2"]["desactive"] is True
+
+
+def test_readers_and_strangers_cannot_write(editor):
+    _, collectivite = editor
+    reader, stranger = make_user(), make_user()
+    add_member(reader, collectivite, "lecture")
+    for user in (reader, stranger):
+        with pytest.raises(PermissionError):
+            suivi.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
+        with pytest.raises(PermissionError):
+            suivi.set_reponse(user, collectivite.id, "compost", "OUI")
+        with pytest.raises(PermissionError):
+            suivi.set_precision(user, collectivite.id, "eci_1", "texte")
+    assert _history(collectivite.id) == []
+
+
+def test_reponses_are_validated_saved_cleared_and_rescore_every_referentiel(editor):
+    user, collectivite = editor
+    with pytest.raises(InvalidEdit, match="OUI ou NON"):
+        suivi.set_reponse(user, collectivite.id, "compost", "peut-être")
+    with pytest.raises(InvalidEdit, match="question inconnue"):
+        suivi.set_reponse(user, collectivite.id, "inconnue", "OUI")
+    assert suivi.set_reponse(user, collectivite.id, "compost", "oui") == "OUI"
+    assert db.session.scalar(select(Reponse.value)) == "OUI"
+    assert suivi.set_reponse(user, collectivite.id, "compost", "") is None
+    assert db.session.scalar(select(func.count()).select_from(Reponse)) == 0
+    assert [(h.kind, h.old_value, h.new_value) for h in _history(collectivite.id)] == [
+        ("reponse", "null", '"OUI"'),
+        ("reponse", '"OUI"', "null"),
+    ]
+    assert _state(collectivite.id).edit_revision == 2
+
+
+def test_precisions_are_saved_replaced_and_removed_without_rescoring(editor):
+    user, collectivite = editor
+    suivi.set_precision(user, collectivite.id, "eci_1", "  Délibération **2024**  ")
+    assert db.session.scalar(select(Precision.texte)) == "Délibération **2024**"
+    with pytest.raises(InvalidEdit, match="dépasse"):
+        suivi.set_precision(user, collectivite.id, "eci_1", "x" * (suivi.PRECISION_MAX_LENGTH + 1))
+    suivi.set_precision(user, collectivite.id, "eci_1", "")
+    assert db.session.scalar(select(func.count()).select_from(Precision)) == 0
+    assert [h.kind for h in _history(collectivite.id)] == ["precision", "precision"]
+    assert _state(collectivite.id) is None
+
+
+def test_the_edit_is_committed_before_the_rescore_is_enqueued(editor, monkeypatch):
+    user, collectivite = editor
+
+    def broken_queue(*_args):
+        raise RuntimeError("file indisponible")
+
+    monkeypatch.setattr(suivi, "enqueue_rescore", broken_queue)
+    with pytest.raises(RuntimeError):
+        suivi.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
+    db.session.rollback()
+    assert db.session.scalar(select(ActionStatut.avancement)) == "fait"
+    assert len(_history(collectivite.id)) == 1 and _state(collectivite.id).edit_revision == 1

@@ -1,0 +1,89 @@
+"""A tiny référentiel for the suivi, job and live tests, and the `tiny_content` fixture (import it).
+
+The running example of scoring.md §3, action level 1: depth 2 = sous-actions, 3 = tâches.
+    eci (100) ─ eci_1 (40) ─ eci_1.1 (10): eci_1.1.1 (5), eci_1.1.2 (5)
+                           └ eci_1.2 (30): eci_1.2.1, eci_1.2.2, eci_1.2.3 (10 each)
+              └ eci_2 (60) ─ eci_2.0 (0), eci_2.1 (20)
+                           └ eci_2.2 (40): eci_2.2.1, eci_2.2.2 (20 each)
+eci_2.2 is désactivée when the binaire question `compost` is answered NON.
+"""
+import pytest
+
+from app.extensions import db
+from app.models import Action, ContentVersion, PersonnalisationRegle, Question, Referentiel
+from app.services.accounts import utcnow
+from tests.factories import add_member, make_collectivite, make_user
+
+# A fixed id: the scoring content is cached per ContentVersion id, keep ours apart from others'.
+CONTENT_VERSION_ID = 424242
+POINTS = {
+    "eci": 100, "eci_1": 40, "eci_1.1": 10, "eci_1.1.1": 5, "eci_1.1.2": 5, "eci_1.2": 30, "eci_1.2.1": 10,
+    "eci_1.2.2": 10, "eci_1.2.3": 10, "eci_2": 60, "eci_2.0": 0, "eci_2.1": 20, "eci_2.2": 40, "eci_2.2.1": 20,
+    "eci_2.2.2": 20,
+}
+
+
+def load_tiny_content() -> None:
+    db.session.add(Referentiel(id="eci", nom="Économie circulaire (test)", action_level=1, points=100))
+    db.session.flush()
+    for position, (action_id, points) in enumerate(POINTS.items()):
+        identifiant = action_id.partition("_")[2]
+        db.session.add(
+            Action(
+                id=action_id,
+                referentiel_id="eci",
+                parent_id=_parent(action_id),
+                identifiant=identifiant,
+                nom=f"Action {identifiant or 'racine'}",
+                depth=len(identifiant.split(".")) if identifiant else 0,
+                position=position,
+                points=points,
+            )
+        )
+    db.session.add(Question(id="compost", type="binaire", formulation="Compostage collectif ?", thematique_id="dechets"))
+    db.session.add(PersonnalisationRegle(action_id="eci_2.2", kind="desactivation", formule="reponse(compost, NON)"))
+    db.session.add(ContentVersion(id=CONTENT_VERSION_ID, content_hash="tiny", source="tests", loaded_at=utcnow()))
+    db.session.commit()
+
+
+def _parent(action_id: str) -> str | None:
+    if "." in action_id:
+        return action_id.rsplit(".", 1)[0]
+    return action_id.partition("_")[0] if "_" in action_id else None
+
+
+def make_editor(role: str = "edition"):
+    """A collectivité and a member with `role` on it."""
+    collectivite = make_collectivite()
+    user = make_user()
+    add_member(user, collectivite, role)
+    return user, collectivite
+
+
+def run_jobs() -> None:
+    """Run the queued jobs to the end: drain the in-process queue, or an RQ burst worker."""
+    from rq import SimpleWorker
+
+    from app.queue import RedisQueue, current_queue
+
+    queue = current_queue()
+    queue.drain()
+    if isinstance(queue, RedisQueue):
+        SimpleWorker([queue.rq], connection=queue.rq.connection).work(burst=True)
+
+
+@pytest.fixture
+def tiny_content(app_context):
+    """The tiny content loaded, no pending marker or queued job at the start, and every job
+    finished at the end (before the tables are emptied under them)."""
+    from app.queue import RedisQueue, current_queue, pending_key
+
+    load_tiny_content()
+    queue = current_queue()
+    queue.drain()
+    if isinstance(queue, RedisQueue):
+        queue.rq.empty()
+        for key in queue.rq.connection.scan_iter(pending_key("*", "*")):
+            queue.rq.connection.delete(key)
+    yield
+    run_jobs()

@@ -1,0 +1,120 @@
+"""The websocket hub and pump, without Flask: in-process fan-out, Redis fan-out (fakeredis), pump."""
+import threading
+import time
+
+import fakeredis
+import pytest
+from simple_websocket import ConnectionClosed
+
+from app.live import KEEPALIVE, SUBSCRIPTION_BACKLOG, InProcessHub, RedisHub, Subscription, connect_redis, make_hub, pump
+
+
+class FakeWebSocket:
+    """Records what is sent; closes itself after `close_after` sends (like a client leaving)."""
+
+    def __init__(self, close_after: int):
+        self.sent: list[str] = []
+        self.connected = True
+        self._close_after = close_after
+
+    def send(self, data: str) -> None:
+        if not self.connected:
+            raise ConnectionClosed()
+        self.sent.append(data)
+        if len(self.sent) >= self._close_after:
+            self.connected = False
+
+
+def test_published_html_reaches_every_subscriber_of_the_topic_only():
+    hub = InProcessHub()
+    first, second = hub.subscribe(["collectivite:1"]), hub.subscribe(["collectivite:1", "collectivite:2"])
+    other = hub.subscribe(["collectivite:3"])
+    hub.publish("collectivite:1", "<span id='a'></span>")
+    assert first.get(timeout=0) == second.get(timeout=0) == "<span id='a'></span>"
+    assert other.get(timeout=0) is None
+
+
+def test_unsubscribed_pages_get_nothing_and_empty_topics_are_forgotten():
+    hub = InProcessHub()
+    subscription = hub.subscribe(["collectivite:1"])
+    hub.unsubscribe(subscription)
+    hub.publish("collectivite:1", "x")
+    assert subscription.get(timeout=0) is None
+    assert hub.subscriber_count("collectivite:1") == 0
+    hub.unsubscribe(subscription)  # twice is harmless
+
+
+def test_a_subscriber_that_stops_reading_loses_messages_instead_of_growing_forever():
+    subscription = Subscription(["t"])
+    for n in range(SUBSCRIPTION_BACKLOG + 5):
+        subscription.deliver(str(n))
+    received = [subscription.get(timeout=0) for _ in range(SUBSCRIPTION_BACKLOG + 1)]
+    assert received[-1] is None and received[0] == "0"
+
+
+def test_concurrent_publishers_lose_nothing():
+    hub = InProcessHub()
+    subscription = hub.subscribe(["t"])
+    threads = [threading.Thread(target=lambda k=k: [hub.publish("t", f"{k}-{n}") for n in range(100)]) for k in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    received = {subscription.get(timeout=0) for _ in range(400)}
+    assert len(received) == 400
+
+
+def test_pump_sends_messages_in_order_then_stops_when_the_client_leaves():
+    hub = InProcessHub()
+    subscription = hub.subscribe(["t"])
+    for html in ("<a/>", "<b/>", "<c/>"):
+        hub.publish("t", html)
+    ws = FakeWebSocket(close_after=3)
+    pump(ws, subscription, keepalive_seconds=5, poll_seconds=0.01)
+    assert ws.sent == ["<a/>", "<b/>", "<c/>"]
+
+
+def test_pump_sends_keepalives_when_idle_and_ends_on_a_closed_connection():
+    ws = FakeWebSocket(close_after=2)
+    pump(ws, Subscription(["t"]), keepalive_seconds=0.01, poll_seconds=0.01)
+    assert ws.sent == [KEEPALIVE, KEEPALIVE]
+
+    closed = FakeWebSocket(close_after=1)
+    closed.send("first")  # the client is gone now: the next send raises ConnectionClosed
+    closed.connected = True
+    subscription = Subscription(["t"])
+    subscription.deliver("lost")
+    pump(closed, subscription, keepalive_seconds=5, poll_seconds=0.01)  # returns, no exception
+
+
+def test_redis_hub_delivers_through_redis_to_the_subscribers_of_this_process():
+    server = fakeredis.FakeServer()
+    publisher = RedisHub(fakeredis.FakeRedis(server=server))  # e.g. an RQ worker
+    web = RedisHub(fakeredis.FakeRedis(server=server))
+    subscription = web.subscribe(["collectivite:7"])
+    publisher.publish("collectivite:7", "<span id='score-eci'>é</span>")
+    publisher.publish("collectivite:8", "not for us")
+    assert subscription.get(timeout=2) == "<span id='score-eci'>é</span>"
+    assert subscription.get(timeout=0.05) is None
+
+
+def test_redis_hub_without_redis_still_delivers_in_this_process():
+    hub = RedisHub(connect_redis("redis://127.0.0.1:1/0"))
+    subscription = Subscription(["t"])
+    with hub._lock:  # subscribe() would need Redis for its listener: register directly
+        hub._subscriptions["t"] = {subscription}
+    hub.publish("t", "<b/>")
+    assert subscription.get(timeout=0) == "<b/>"
+
+
+@pytest.mark.parametrize(("url", "kind"), [(None, InProcessHub), ("redis://127.0.0.1:6379/0", RedisHub)])
+def test_the_factory_picks_the_hub_from_the_redis_url(url, kind):
+    assert type(make_hub(url)) is kind
+
+
+def test_pump_returns_promptly_once_the_socket_is_closed():
+    ws = FakeWebSocket(close_after=10)
+    ws.connected = False
+    started = time.monotonic()
+    pump(ws, Subscription(["t"]), keepalive_seconds=30)
+    assert time.monotonic() - started < 0.5
