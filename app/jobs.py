@@ -5,14 +5,13 @@ app when there is one (the in-process queue and `flask worker` push theirs), oth
 bare `rq worker`, an app created once per worker process from the environment (DATABASE_URL,
 REDIS_URL, ... as for the web process).
 """
-import time
 from contextlib import contextmanager
 
 from flask import current_app, has_app_context
 
 from app.extensions import db
 from app.fragments import publish_score_update
-from app.queue import coalesce_seconds, current_queue, pending_key
+from app.queue import current_queue, pending_key, wait_for_burst_end
 from app.services.evaluation import rescore
 
 _worker_app = None
@@ -37,11 +36,10 @@ def app_context():
 def rescore_job(collectivite_id: int, referentiel_id: str) -> None:
     """Re-score, store, and push the changed score fragments to the open pages."""
     with app_context():
-        queue, key = current_queue(), pending_key(collectivite_id, referentiel_id)
-        if queue.pending_count(key) > 1:  # a burst of edits: let its end land in this computation
-            time.sleep(coalesce_seconds())
+        key = pending_key(collectivite_id, referentiel_id)
+        wait_for_burst_end(key)
         # Cleared BEFORE the revision is read: an edit from now on enqueues a new job.
-        queue.clear_pending(key)
+        current_queue().clear_pending(key)
         update = rescore(collectivite_id, referentiel_id)
         db.session.commit()
         if update is not None:

@@ -15,7 +15,8 @@ import logging
 import queue
 import threading
 import time
-from typing import Iterable, Protocol
+from collections.abc import Iterable
+from typing import Protocol
 
 import redis
 from redis.backoff import NoBackoff

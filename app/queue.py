@@ -9,9 +9,9 @@ Coalescing of re-scores: one pending counter per (collectivité, référentiel),
 TTL or an in-process dict. The edit that brings it to 1 enqueues the job; the others only count.
 The job clears it when it starts and only then reads the latest revision (app.jobs.rescore_job),
 so an edit made during a computation enqueues a new job: never a stale final state. A job that
-finds more than one edit counted is inside a burst: it first waits RESCORE_COALESCE_SECONDS so
-the rest of the burst lands in its computation (one or two re-scores for ten edits in 100 ms),
-while a lone edit is scored at once.
+finds more than one edit counted is inside a burst: it first waits for the burst to end (no new
+edit for RESCORE_COALESCE_SECONDS, 0.05 s) so that the rest of it lands in its computation: ten
+edits in 100 ms give one or two re-scores, while a lone edit is scored at once.
 
 Redis unreachable at enqueue time: logged, and the job runs in-process (the edit is already saved).
 """
@@ -34,7 +34,8 @@ QUEUE_NAME = "default"
 PENDING_TTL_SECONDS = 60
 JOB_TIMEOUT_SECONDS = 120
 DEFAULT_RETRY_INTERVALS = (1, 2, 5)
-DEFAULT_COALESCE_SECONDS = 0.1
+DEFAULT_COALESCE_SECONDS = 0.05
+DEFAULT_COALESCE_MAX_SECONDS = 0.5
 
 
 def pending_key(collectivite_id: int, referentiel_id: str) -> str:
@@ -167,8 +168,18 @@ def retry_intervals(app: Flask) -> tuple[int, ...]:
     return tuple(app.config.get("RESCORE_RETRY_INTERVALS", DEFAULT_RETRY_INTERVALS))
 
 
-def coalesce_seconds() -> float:
-    return float(current_app.config.get("RESCORE_COALESCE_SECONDS", DEFAULT_COALESCE_SECONDS))
+def wait_for_burst_end(key: str) -> None:
+    """When more than one edit is counted, wait until none came for RESCORE_COALESCE_SECONDS
+    (RESCORE_COALESCE_MAX_SECONDS at most): the whole burst then lands in one computation."""
+    queue, config = current_queue(), current_app.config
+    quiet = float(config.get("RESCORE_COALESCE_SECONDS", DEFAULT_COALESCE_SECONDS))
+    deadline = time.monotonic() + float(config.get("RESCORE_COALESCE_MAX_SECONDS", DEFAULT_COALESCE_MAX_SECONDS))
+    count = queue.pending_count(key)
+    while count > 1 and time.monotonic() < deadline:
+        time.sleep(quiet)
+        count, previous = queue.pending_count(key), count
+        if count == previous:
+            return
 
 
 def init_queue(app: Flask) -> None:

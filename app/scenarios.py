@@ -136,8 +136,12 @@ def load_scenario(path: Path) -> Scenario:
     return Scenario(
         path=path,
         identite=Identite(*(_tags(collectivite.get(key), key, fail) for key in ("type", "population", "localisation"))),
-        reponses={str(q): _reponse(value) for q, value in _mapping(data.get("Réponses"), "Réponses", fail).items()},
-        statuts=[_statut(str(a), value) for a, value in _mapping(data.get("Statuts"), "Statuts", fail).items()],
+        reponses={
+            str(q): _reponse(value)
+            for q, value in _mapping(data.get("Réponses"), "Réponses", fail).items()
+            if value is not None  # an empty answer is no answer
+        },
+        statuts=[_statut(str(a), value, fail) for a, value in _mapping(data.get("Statuts"), "Statuts", fail).items()],
         scores={str(a): {k: v for k, v in expected.items() if k != "test"} for a, expected in scores.items()},
     )
 
@@ -168,8 +172,10 @@ def _reponse(value) -> str | float:
     return str(value)
 
 
-def _statut(action_id: str, value) -> Statut:
+def _statut(action_id: str, value, fail) -> Statut:
     if isinstance(value, list):
+        if len(value) != 3 or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in value):
+            fail(f"Statuts : {action_id} attend [fait, programme, pas_fait] (trois nombres)")
         return Statut(action_id, tuple(float(x) for x in value), True)
     if value in STATUT_AVANCEMENTS:
         return Statut(action_id, STATUT_AVANCEMENTS[value], True)

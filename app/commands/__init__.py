@@ -8,4 +8,4 @@ demo_cli = AppGroup("demo", help="Données de démonstration.")
 collectivites_cli = AppGroup("collectivites", help="Annuaire des collectivités.")
 scores_cli = AppGroup("scores", help="Scores des collectivités : recalcul.")
 
-COMMAND_MODULES = ["content", "collectivites", "demo", "scenarios", "bench_scoring", "bench_content", "worker", "scores"]
+COMMAND_MODULES = ["content", "collectivites", "demo", "scenarios", "bench_scoring", "bench_content", "bench_push", "worker", "scores"]

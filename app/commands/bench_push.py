@@ -14,6 +14,7 @@ computation of the stored statuts (else the edit counts as lost). The breakdown 
 job up to the Redis publish, delivery to the websocket, the job's computation alone) says where
 the time goes.
 """
+import os
 import random
 import secrets
 import statistics
@@ -59,6 +60,7 @@ TARGETS_MS = {1: 50.0, 50: 150.0}
 PASSWORD = "bench-mot-de-passe-2025"
 PUSH_TIMEOUT_SECONDS = 5.0
 SETTLE_TIMEOUT_SECONDS = 15.0
+WARM_UP_EDITS = 5
 LOGIN_THREADS = 4  # argon2 verification is CPU- and memory-heavy on purpose
 # The statuts the bench writes, as the engine reads them (fait, programmé, pas fait).
 AVANCEMENTS = {"fait": (1.0, 0.0, 0.0), "pas_fait": (0.0, 0.0, 1.0)}
@@ -99,7 +101,7 @@ class RunResult:
 # Data --------------------------------------------------------------------------------------------
 
 
-def create_accounts(count: int) -> list[Account]:
+def create_accounts(count: int, referentiel_id: str) -> list[Account]:
     """`count` communes, each with one editor (édition) and one viewer (lecture)."""
     password_hash = hash_password(PASSWORD)  # once: argon2 is slow on purpose
     users, accounts = [], []
@@ -119,7 +121,7 @@ def create_accounts(count: int) -> list[Account]:
         accounts.append(Account(collectivite.id, editor.email, viewer.email))
     db.session.commit()
     for collectivite_id in users:
-        evaluation.scores_for(collectivite_id, "cae")  # first scores, as a first page view would
+        evaluation.scores_for(collectivite_id, referentiel_id)  # first scores, as a first page view would
     return accounts
 
 
@@ -229,3 +231,230 @@ class PublishMonitor:
         channel = CHANNEL_PREFIX + collectivite_topic(timing.collectivite_id)
         return next((at for at, name, html in self.messages if name == channel and at >= timing.sent
                      and shown_realise(html, timing.edit.action_id) == timing.edit.shown), None)
+
+
+@dataclass
+class Participant:
+    """One collectivité under load: its editor's browser and its viewer's open websocket."""
+
+    account: Account
+    editor: HttpSession
+    csrf_token: str
+    viewer: Client
+    statut_paths: dict[str, str]
+
+
+def _connect(base_url: str, account: Account, tree_path: str, statut_paths: dict[str, str]) -> Participant:
+    """Both log in through the form and open the tree page; the viewer's page opens its websocket."""
+    editor, viewer = HttpSession(base_url), HttpSession(base_url)
+    editor.login(account.editor_email, PASSWORD)
+    viewer.login(account.viewer_email, PASSWORD)
+    csrf_token = editor.csrf_token_of(tree_path)
+    viewer.csrf_token_of(tree_path)
+    socket_url = base_url.replace("http://", "ws://") + f"/ws/collectivites/{account.collectivite_id}"
+    try:
+        socket = Client.connect(socket_url, headers={"Cookie": viewer.cookie_header})
+    except (ConnectionError, OSError) as error:
+        raise BenchError(f"websocket de la collectivité {account.collectivite_id} refusée : {error}") from error
+    return Participant(account, editor, csrf_token, socket, statut_paths)
+
+
+def _wait_for_push(socket: Client, edit: PlannedEdit, deadline: float) -> float | None:
+    """When the viewer received the tâche's score showing this edit (None: not before deadline)."""
+    while (remaining := deadline - time.perf_counter()) > 0:
+        html = socket.receive(timeout=remaining)
+        if html is not None and shown_realise(html, edit.action_id) == edit.shown:
+            return time.perf_counter()
+    return None
+
+
+def _edit_loop(participant: Participant, plan: list[PlannedEdit], think_seconds: float, deadline: float,
+               result: RunResult) -> int:
+    """The editor's session: one edit at a time, waiting for its push, then thinking; returns the
+    number of edits sent."""
+    collectivite_id = participant.account.collectivite_id
+    rng = random.Random(collectivite_id)
+    time.sleep(rng.uniform(0, think_seconds))  # editors do not all start on the same millisecond
+    sent_count = 0
+    for edit in plan:
+        if time.monotonic() > deadline:
+            break
+        sent = time.perf_counter()
+        try:
+            response = participant.editor.post(participant.statut_paths[edit.action_id], {"statut": edit.statut},
+                                               {"HX-Request": "true", "X-CSRFToken": participant.csrf_token})
+            sent_count += 1
+            answered = time.perf_counter()
+            if response.status != 200:
+                result.errors.append(f"collectivité {collectivite_id}, {edit.action_id} : HTTP {response.status}")
+                continue
+            pushed = _wait_for_push(participant.viewer, edit, sent + PUSH_TIMEOUT_SECONDS)
+        except (OSError, ConnectionClosed) as error:
+            result.errors.append(f"collectivité {collectivite_id}, {edit.action_id} : {error!r}")
+            break
+        if pushed is None:
+            result.errors.append(f"collectivité {collectivite_id}, {edit.action_id} : "
+                                 f"aucun fragment poussé en {PUSH_TIMEOUT_SECONDS:g} s")
+        else:
+            result.timings.append(EditTiming(collectivite_id, edit, sent, answered, pushed))
+        time.sleep(think_seconds * rng.uniform(0.5, 1.5))
+    return sent_count
+
+
+def run_editors(servers: Servers, app: Flask, accounts: list[Account], referentiel_id: str, edits: int,
+                think_seconds: float, max_seconds: float, redis_url: str) -> RunResult:
+    """K = len(accounts) editors editing concurrently, each watched by its viewer's websocket."""
+    result = RunResult(len(accounts))
+    with app.app_context():
+        plan = plan_edits(accounts[0].collectivite_id, referentiel_id, edits)
+        with app.test_request_context():
+            paths = {
+                account.collectivite_id: (
+                    url_for("suivi.show_tree", collectivite_id=account.collectivite_id, referentiel_id=referentiel_id),
+                    {edit.action_id: url_for("suivi.set_statut", collectivite_id=account.collectivite_id,
+                                             referentiel_id=referentiel_id, action_id=edit.action_id) for edit in plan},
+                )
+                for account in accounts
+            }
+    with ThreadPoolExecutor(LOGIN_THREADS) as pool:
+        participants = list(pool.map(lambda a: _connect(servers.base_url, a, *paths[a.collectivite_id]), accounts))
+    monitor = PublishMonitor(redis_url)
+    try:
+        time.sleep(0.5)  # the server subscribes each socket just after the handshake
+        deadline = time.monotonic() + max_seconds
+        with ThreadPoolExecutor(len(participants)) as pool:
+            sent = pool.map(lambda p: _edit_loop(p, plan, think_seconds, deadline, result), participants)
+            done = dict(zip((p.account.collectivite_id for p in participants), sent))
+    finally:
+        for participant in participants:
+            participant.viewer.close()
+        monitor.stop()
+    for timing in result.timings:
+        timing.published = monitor.published(timing)
+    with app.app_context():
+        result.lost = count_lost_edits(accounts, plan, done, referentiel_id)
+        db.session.remove()
+    return result
+
+
+def time_job_computation(account: Account, referentiel_id: str, runs: int = 30) -> list[float]:
+    """Milliseconds of the job's own work (re-score, store, render the fragments), in this process,
+    on a statut toggled between fait and pas fait: the job minus the queue and the transport."""
+    (edit,) = plan_edits(account.collectivite_id, referentiel_id, 1)
+    statut = ActionStatut(collectivite_id=account.collectivite_id, referentiel_id=referentiel_id,
+                          action_id=edit.action_id, avancement="fait", concerne=True, modified_at=utcnow())
+    db.session.add(statut)
+    timings = []
+    for n in range(runs):
+        statut.avancement = "fait" if n % 2 == 0 else "pas_fait"
+        evaluation.bump_edit_revision(account.collectivite_id, referentiel_id)
+        db.session.commit()
+        start = time.perf_counter()
+        update = evaluation.rescore(account.collectivite_id, referentiel_id)
+        db.session.commit()
+        score_update_html(update)
+        timings.append((time.perf_counter() - start) * 1000)
+    return timings
+
+
+def run_push_bench(editor_counts: list[int], edits: int, think_seconds: float, max_seconds: float,
+                   referentiel_id: str = "cae", database_server_url: str = DEFAULT_DATABASE_URL,
+                   redis_url: str = DEFAULT_REDIS_URL, threads: int = 64, echo=click.echo) -> tuple[list[RunResult], list[float]]:
+    """The whole bench; returns one RunResult per K and the job computation timings (ms)."""
+    secret_key = secrets.token_hex(32)
+    with temporary_database(database_server_url) as database_url, flushed_redis(redis_url) as connection:
+        env = app_env(database_url, redis_url, secret_key)
+        echo(f"Base temporaire {database_url.rsplit('/', 1)[-1]}, Redis {redis_url} : migrations, contenu de démonstration…")
+        run_flask(["db", "upgrade"], env)
+        run_flask(["content", "load", str(PROJECT_ROOT / "content")], env)
+        app = create_app({"SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url), "REDIS_URL": None,
+                          "SECRET_KEY": secret_key})
+        try:
+            with app.app_context():
+                warm_up, job_account, *accounts = create_accounts(sum(editor_counts) + 2, referentiel_id)
+                job_timings = time_job_computation(job_account, referentiel_id)
+            echo(f"gunicorn -k gthread --threads {threads} -w 1 et un worker RQ : démarrage…")
+            results = []
+            with production_servers(env, connection, threads) as servers:
+                # Long-running processes in production: their first requests (templates, caches) are not measured.
+                warm = run_editors(servers, app, [warm_up], referentiel_id, WARM_UP_EDITS, 0.05, max_seconds, redis_url)
+                if warm.errors or warm.lost:
+                    raise BenchError(f"échauffement en échec : {(warm.errors or ['éditions perdues'])[0]}")
+                for k in editor_counts:
+                    echo(f"K={k} : connexion de {2 * k} comptes, puis {edits} éditions par éditeur…")
+                    results.append(run_editors(servers, app, accounts[:k], referentiel_id, edits, think_seconds,
+                                               max_seconds, redis_url))
+                    accounts = accounts[k:]
+            return results, job_timings
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+
+
+# Report ------------------------------------------------------------------------------------------
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def _figures(values: list[float]) -> str:
+    if not values:
+        return f"{'-':>8} {'-':>8} {'-':>8}"
+    return f"{statistics.median(values):>8.1f} {_percentile(values, 0.95):>8.1f} {max(values):>8.1f}"
+
+
+def print_report(results: list[RunResult], job_timings: list[float]) -> None:
+    click.echo(f"\n{'édition → fragment poussé':<34} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} "
+               f"{'cible p95':>10} {'erreurs':>8} {'perdues':>8}")
+    for result in results:
+        latencies = [(t.pushed - t.sent) * 1000 for t in result.timings]
+        target = TARGETS_MS.get(result.editors)
+        missed = target is not None and latencies and _percentile(latencies, 0.95) > target
+        shown_target = f"{target:g}{' MANQUÉE' if missed else ''}" if target else "-"
+        click.echo(f"{f'K={result.editors}':<34} {len(latencies):>5} {_figures(latencies)} {shown_target:>10} "
+                   f"{len(result.errors):>8} {result.lost:>8}")
+    click.echo(f"\n{'où va le temps (ms)':<34} {'':>5} {'p50':>8} {'p95':>8} {'max':>8}")
+    for result in results:
+        published = [t for t in result.timings if t.published is not None]
+        rows = (
+            ("POST : enregistrement + mise en file", [(t.answered - t.sent) * 1000 for t in result.timings]),
+            ("réponse POST → publication Redis", [(t.published - t.answered) * 1000 for t in published]),
+            ("publication → websocket du lecteur", [(t.pushed - t.published) * 1000 for t in published]),
+        )
+        for label, values in rows:
+            click.echo(f"{f'K={result.editors} {label}':<40} {_figures(values)}")
+    click.echo(f"{'calcul du job seul (rescore + rendu)':<40} {_figures(job_timings)}")
+    for result in results:
+        for error in result.errors[:10]:
+            click.echo(f"erreur (K={result.editors}) : {error}")
+
+
+@bench_cli.command("push")
+@click.option("--editors", "editor_counts", type=int, multiple=True, default=(1, 50), show_default=True,
+              help="Nombre K d'éditeurs simultanés (répétable).")
+@click.option("--edits", type=int, default=20, show_default=True, help="Éditions par éditeur.")
+@click.option("--think-ms", type=float, default=1000, show_default=True,
+              help="Temps de réflexion moyen entre deux éditions d'un éditeur (±50 %).")
+@click.option("--max-seconds", type=float, default=120, show_default=True, help="Durée maximale par valeur de K.")
+@click.option("--referentiel", "referentiel_id", default="cae", show_default=True)
+@click.option("--threads", type=int, default=64, show_default=True, help="Threads de gunicorn.")
+def bench_push_command(editor_counts, edits, think_ms, max_seconds, referentiel_id, threads) -> None:
+    """Latence édition → fragment poussé (PostgreSQL, Redis, gunicorn gthread, un worker RQ).
+
+    Base : BENCH_DATABASE_URL (défaut postgresql+psycopg://postgres@127.0.0.1:5432/test, une base
+    temporaire y est créée puis supprimée) ; Redis : BENCH_REDIS_URL (défaut db 14, vidée).
+    """
+    try:
+        results, job_timings = run_push_bench(
+            list(editor_counts), edits, think_ms / 1000, max_seconds, referentiel_id,
+            os.environ.get("BENCH_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            os.environ.get("BENCH_REDIS_URL") or DEFAULT_REDIS_URL, threads,
+        )
+    except BenchError as error:
+        raise click.ClickException(str(error)) from error
+    print_report(results, job_timings)
+    if any(result.errors or result.lost for result in results):
+        raise click.ClickException("des éditions ont échoué ou ont été perdues")

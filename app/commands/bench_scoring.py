@@ -1,7 +1,7 @@
 """`flask bench scoring`: median and p95 times of the scoring engine on shared/benchmark.
 
 Rows: full scoring of CAE and of ECI for the real collectivité of shared/benchmark (271 statuts,
-59 consequences), the same with every record built (rounded), and the personnalisation of one
+59 consequences), the same plus every node's rounded values (ScoreTable.rows), and the personnalisation of one
 collectivité (identity and answers of a shared scenario) with all rules of the 2025 corpus.
 """
 import json
@@ -75,13 +75,13 @@ def bench_scoring_command() -> None:
         return lambda: score_referentiel(trees[ref], statuts, consequences)
 
     def score_and_build(ref):
-        return lambda: list(score_referentiel(trees[ref], statuts, consequences).records())
+        return lambda: score_referentiel(trees[ref], statuts, consequences).rows()
 
     rows = [
         ("score CAE", score("cae"), 1.0),
         ("score ECI", score("eci"), 0.2),
-        ("score CAE + enregistrements", score_and_build("cae"), None),
-        ("score ECI + enregistrements", score_and_build("eci"), None),
+        ("score CAE + toutes les lignes arrondies", score_and_build("cae"), None),
+        ("score ECI + toutes les lignes arrondies", score_and_build("eci"), None),
         (
             f"personnalisation ({len(scoring_content.rules.rule_sets)} actions à règles)",
             lambda: scoring_content.consequences(scenario.identite, scenario.reponses),

@@ -54,6 +54,16 @@ def _to_action(collectivite_id: int, referentiel_id: str, action_id: str, error:
 # Référentiel pages ---------------------------------------------------------------------------------
 
 
+@bp.get("")
+@require_permission("read")
+def home(collectivite_id: int):
+    """The workspace's entry point: the first référentiel (personnalisation when none is loaded)."""
+    links = workspace.referentiel_links()
+    if not links:
+        return redirect(url_for(".personnalisation", collectivite_id=collectivite_id))
+    return redirect(url_for(".show_tree", collectivite_id=collectivite_id, referentiel_id=links[0][0]))
+
+
 @bp.get("/referentiels/<referentiel_id>")
 @require_permission("read")
 def show_tree(collectivite_id: int, referentiel_id: str):
@@ -200,7 +210,8 @@ def personnalisation(collectivite_id: int):
 @bp.post("/personnalisation/<question_id>")
 @require_permission("edit")
 def set_reponse(collectivite_id: int, question_id: str):
-    context = workspace.save_reponse(current_user, collectivite_id, question_id, request.form.get("valeur")) or abort(404)
+    valeur = request.form.get("valeur")
+    context = workspace.save_reponse(current_user, collectivite_id, question_id, valeur) or abort(404)
     if not is_htmx():
         if context["state"].error:
             flash(context["state"].error, "error")

@@ -3,14 +3,18 @@
 Pure: imports only the standard library and app.scoring.*.
 
 Steps 0–6 run on flat lists indexed like the PreparedTree (upward order). Records are built
-lazily by the ScoreTable: step 7 (`renseigne`) and step 8 (rounding) only read final values,
-so they run when a record is asked for. Nodes with neither a statut nor a non-concerné /
-désactivé node below them (the "quiet" ones) keep the default record of a tâche without statut
-(zeros, counts from the tree) and only get their potential and non-renseigné sums computed.
+lazily by the ScoreTable: step 7 (`renseigne`) and step 8 (rounding) only read final values, so
+they run when a record (or all rows) is asked for. Nodes with neither a statut nor a
+non-concerné / désactivé node at or below them (the "quiet" ones) keep the default record of a
+tâche without statut (zeros, counts from the tree): only their potential and non-renseigné sums
+are computed.
 """
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from heapq import heapify, heappop, heappush
+from itertools import compress
 
 from app.scoring.formula import evaluate
 from app.scoring.personnalisation import Consequence
@@ -51,12 +55,48 @@ SCORE_FIELDS = tuple(ActionScore.__dataclass_fields__)[1:]
 _SCORE_CALL = re.compile(r"score\(([A-Za-z_][A-Za-z0-9_.]*)\)")
 
 
-class ScoreTable(Mapping[str, ActionScore]):
-    """Scores of every node of a tree, kept as columns; `table[action_id]` builds the record."""
+@dataclass(frozen=True, eq=False)
+class Columns:
+    """Unrounded values of every node, indexed like the PreparedTree (engine internals)."""
 
-    def __init__(self, tree: PreparedTree, columns: dict[str, list]):
+    fait: list
+    programme: list
+    pas_fait: list
+    non_renseigne: list
+    potentiel: list
+    concerne: list
+    total: list
+    completed: list
+    fait_avancement: list
+    programme_avancement: list
+    pas_fait_avancement: list
+    pas_concerne_avancement: list
+    desactive: list
+    potentiel_perso: list
+
+
+@lru_cache(maxsize=1 << 16, typed=True)
+def _round3(value: float) -> float:
+    """Step 8: Python's round(x, 3). Cached: it is slow and the same values come back a lot
+    (zeros are passed by: round leaves them as they are, sign and type included)."""
+    return round(value, 3)
+
+
+def _round_point(value):
+    return _round3(value) if value else value
+
+
+def _rounded(values: list) -> list:
+    return [_round3(value) if value else value for value in values]
+
+
+class ScoreTable(Mapping[str, ActionScore]):
+    """Scores of every node of a tree, kept as columns. Steps 7 (renseigne) and 8 (rounding)
+    only read final values: they run when a record (`table[action_id]`) or the rows are asked for."""
+
+    def __init__(self, tree: PreparedTree, columns: Columns):
         self.tree = tree
-        self._columns = columns
+        self.columns = columns
 
     def __getitem__(self, action_id: str) -> ActionScore:
         return self.record(self.tree.index[action_id])
@@ -69,39 +109,49 @@ class ScoreTable(Mapping[str, ActionScore]):
 
     def records(self) -> Iterator[ActionScore]:
         """Every record, deepest nodes first."""
-        return map(self.record, range(self.tree.size))
+        return (ActionScore(action_id, *row) for action_id, row in self.rows().items())
 
     def record(self, i: int) -> ActionScore:
-        c = self._columns
-        parent = self.tree.parent[i]
-        concerne, non_renseigne = c["concerne"][i], c["non_renseigne"][i]
-        # Step 7, on unrounded values.
-        renseigne = not (
-            not c["desactive"][i]
-            and concerne
-            and (parent < 0 or c["concerne"][parent])
-            and non_renseigne > 0.0
-        )
-        perso = c["potentiel_perso"][i]
+        c, parent = self.columns, self.tree.parent[i]
         return ActionScore(
-            action_id=self.tree.ids[i],
-            point_referentiel=round(self.tree.points[i], 3),
-            point_fait=round(c["fait"][i], 3),
-            point_programme=round(c["programme"][i], 3),
-            point_pas_fait=round(c["pas_fait"][i], 3),
-            point_non_renseigne=round(non_renseigne, 3),
-            point_potentiel=round(c["potentiel"][i], 3),
-            concerne=concerne,
-            total_taches_count=c["total"][i],
-            completed_taches_count=c["completed"][i],
-            fait_taches_avancement=float(c["fait_avancement"][i]),
-            programme_taches_avancement=float(c["programme_avancement"][i]),
-            pas_fait_taches_avancement=float(c["pas_fait_avancement"][i]),
-            pas_concerne_taches_avancement=float(c["pas_concerne_avancement"][i]),
-            desactive=c["desactive"][i],
-            point_potentiel_perso=round(perso, 3) if perso else perso,
-            renseigne=renseigne,
+            self.tree.ids[i],
+            _round_point(self.tree.points[i]),
+            _round_point(c.fait[i]),
+            _round_point(c.programme[i]),
+            _round_point(c.pas_fait[i]),
+            _round_point(c.non_renseigne[i]),
+            _round_point(c.potentiel[i]),
+            c.concerne[i],
+            c.total[i],
+            c.completed[i],
+            float(c.fait_avancement[i]),
+            float(c.programme_avancement[i]),
+            float(c.pas_fait_avancement[i]),
+            float(c.pas_concerne_avancement[i]),
+            c.desactive[i],
+            _round_point(c.potentiel_perso[i]),
+            _renseigne(c.desactive[i], c.concerne[i], parent < 0 or c.concerne[parent], c.non_renseigne[i]),
         )
+
+    def rows(self) -> dict[str, tuple]:
+        """action id -> the values of SCORE_FIELDS, for every node (column-wise: much faster
+        than building every record)."""
+        c, parents = self.columns, self.tree.parent
+        parent_concerne = [c.concerne[p] if p >= 0 else True for p in parents]
+        renseigne = list(map(_renseigne, c.desactive, c.concerne, parent_concerne, c.non_renseigne))
+        columns = (
+            _rounded(self.tree.points), _rounded(c.fait), _rounded(c.programme), _rounded(c.pas_fait),
+            _rounded(c.non_renseigne), _rounded(c.potentiel), c.concerne, c.total, c.completed,
+            list(map(float, c.fait_avancement)), list(map(float, c.programme_avancement)),
+            list(map(float, c.pas_fait_avancement)), list(map(float, c.pas_concerne_avancement)),
+            c.desactive, _rounded(c.potentiel_perso), renseigne,
+        )
+        return dict(zip(self.tree.ids, zip(*columns)))
+
+
+def _renseigne(desactive: bool, concerne: bool, parent_concerne: bool, non_renseigne: float) -> bool:
+    """Step 7, on unrounded values: false while a concerné node still has points to fill in."""
+    return not (not desactive and concerne and parent_concerne and non_renseigne > 0.0)
 
 
 def score_referentiel(
@@ -138,8 +188,8 @@ def score_referentiel(
     # Statuts: C (concerné), N seeds (non concerné), S (avancement, the last one wins).
     concerned = [False] * n
     non_concerne = desactive.copy()
-    avancement = [None] * n
-    quiet = [True] * n
+    avancement = {}
+    with_statut = []
     for statut in statuts:
         i = index.get(statut.action_id)
         if i is None:
@@ -150,56 +200,72 @@ def score_referentiel(
             non_concerne[i] = True
         if statut.avancement is not None:
             avancement[i] = statut.avancement
-        quiet[i] = False
+        with_statut.append(i)
 
-    # Step 2: a node none of whose children is concerné becomes non concerné (unless in C).
-    for i in tree.inner:
-        if not non_concerne[i] and not concerned[i]:
-            for child in children[i]:
-                if not non_concerne[child]:
-                    break
-            else:
-                non_concerne[i] = True
+    out = _propagate_non_concerne(tree, concerned, non_concerne)
+    potentiel = _potentials(tree, points, concerned, non_concerne, out)
 
-    potentiel = _potentials(tree, points, concerned, non_concerne)
-
-    for i in range(n):
-        if non_concerne[i]:
-            quiet[i] = False
-    for i in range(n):  # upward: a node with something below it is not quiet
-        if not quiet[i] and parent[i] >= 0:
-            quiet[parent[i]] = False
-
-    columns = _scores(tree, potentiel, quiet, non_concerne, avancement)
-    columns["desactive"] = desactive
-    columns["potentiel_perso"] = potentiel_perso
+    # Only nodes with a statut or a non-concerné node at or below them need rules A/B.
+    loud = set(with_statut)
+    loud.update(out)
+    added = loud
+    while added:  # one level of ancestors per round
+        added = {parent[i] for i in added} - loud
+        added.discard(-1)
+        loud |= added
+    columns = Columns(
+        **_scores(tree, potentiel, loud, out, non_concerne, avancement),
+        desactive=desactive,
+        potentiel_perso=potentiel_perso,
+    )
     for a, formule in formulas:
         _override_with_formula(tree, columns, a, formule)
     return ScoreTable(tree, columns)
 
 
-def _potentials(tree: PreparedTree, points: list, concerned: list, non_concerne: list) -> list:
+def _propagate_non_concerne(tree: PreparedTree, concerned: list, non_concerne: list) -> list[int]:
+    """Step 2: a node all of whose children are in N joins N (unless it is in C), upward.
+    Returns the members of N. Only parents of members can join, so only they are visited."""
+    children, parent = tree.children, tree.parent
+    out = list(compress(range(tree.size), non_concerne))
+    candidates = [parent[i] for i in out if parent[i] >= 0]
+    heapify(candidates)  # smallest index first: the upward order
+    while candidates:
+        p = heappop(candidates)
+        if non_concerne[p] or concerned[p]:
+            continue
+        for child in children[p]:
+            if not non_concerne[child]:
+                break
+        else:
+            non_concerne[p] = True
+            out.append(p)
+            if parent[p] >= 0:
+                heappush(candidates, parent[p])
+    return out
+
+
+def _potentials(tree: PreparedTree, points: list, concerned: list, non_concerne: list, out: list) -> list:
     """Steps 3 (potentials, redistribution below the action level) and 4 (resizing)."""
-    children = tree.children
+    children, parent, depth, level = tree.children, tree.parent, tree.depth, tree.action_level
     share = {}
-    for p in tree.resizable:  # the parents of the nodes deeper than the action level
+    for p in {parent[i] for i in out if parent[i] >= 0 and depth[i] > level}:
         kids = children[p]
-        out = [c for c in kids if non_concerne[c]]
-        if not out or len(out) == len(kids):
+        outside = [c for c in kids if non_concerne[c]]
+        if len(outside) == len(kids):
             continue
         eligible = [c for c in kids if not non_concerne[c] and points[c] != 0]
         if eligible:
             redistributed = 0
-            for c in out:
+            for c in outside:
                 redistributed += points[c]
             amount = redistributed / len(eligible)
             for c in eligible:
                 share[c] = amount
 
     potentiel = points.copy()
-    for i, is_out in enumerate(non_concerne):
-        if is_out:
-            potentiel[i] = 0.0
+    for i in out:
+        potentiel[i] = 0.0
     for c, amount in share.items():
         if not children[c]:
             potentiel[c] = potentiel[c] + amount
@@ -222,9 +288,13 @@ def _potentials(tree: PreparedTree, points: list, concerned: list, non_concerne:
     return potentiel
 
 
-def _scores(tree: PreparedTree, potentiel: list, quiet: list, non_concerne: list, avancement: list) -> dict:
-    """Step 5. Quiet nodes keep the defaults set here (rule A3 for a leaf, rule B over quiet
-    children otherwise); only their non-renseigné sum is computed."""
+def _scores(
+    tree: PreparedTree, potentiel: list, loud: set, out: list, non_concerne: list, avancement: dict
+) -> dict:
+    """Step 5. Rule A1 for the members of N (`out`), A2 for the other nodes with an avancement
+    (`avancement`: index -> fractions), rule B upward for the remaining loud inner nodes. Quiet nodes (not in `loud`) keep the
+    defaults set here (rule A3 for a leaf, rule B over quiet children otherwise): only their
+    non-renseigné sum is computed."""
     n, children, leaves = tree.size, tree.children, tree.direct_leaves
     fait, programme, pas_fait = [0.0] * n, [0.0] * n, [0.0] * n
     non_renseigne = potentiel.copy()
@@ -232,43 +302,42 @@ def _scores(tree: PreparedTree, potentiel: list, quiet: list, non_concerne: list
     fait_av, programme_av, pas_fait_av, pas_concerne_av = [0.0] * n, [0.0] * n, [0.0] * n, [0.0] * n
     concerne = [True] * n
     for i in tree.inner:
-        if quiet[i]:
+        if i not in loud:
             value = 0
             for c in children[i]:
                 value += non_renseigne[c]
             non_renseigne[i] = value
 
-    for i in [i for i in range(n) if not quiet[i]]:
-        kids = children[i]
-        if non_concerne[i]:  # A1
-            non_renseigne[i] = potentiel[i]
-            total[i] = completed[i] = pas_concerne_av[i] = leaves[i]
-            concerne[i] = False
-        elif avancement[i] is not None:  # A2
-            f, p, pf = avancement[i]
+    for i in out:  # A1 (non_renseigne = potentiel = 0 already)
+        total[i] = completed[i] = pas_concerne_av[i] = leaves[i]
+        concerne[i] = False
+    for i, (f, p, pf) in avancement.items():  # A2
+        if not non_concerne[i]:
             pot, t = potentiel[i], leaves[i]
             fait[i], programme[i], pas_fait[i], non_renseigne[i] = pot * f, pot * p, pot * pf, 0.0
             total[i] = completed[i] = t
             fait_av[i], programme_av[i], pas_fait_av[i] = f * t, p * t, pf * t
-        elif kids:  # B
-            sums = [0] * 10
-            any_concerne = False
-            for c in kids:
-                sums[0] += fait[c]
-                sums[1] += programme[c]
-                sums[2] += pas_fait[c]
-                sums[3] += non_renseigne[c]
-                sums[4] += total[c]
-                sums[5] += completed[c]
-                sums[6] += fait_av[c]
-                sums[7] += programme_av[c]
-                sums[8] += pas_fait_av[c]
-                sums[9] += pas_concerne_av[c]
-                any_concerne = any_concerne or concerne[c]
-            (fait[i], programme[i], pas_fait[i], non_renseigne[i], total[i], completed[i],
-             fait_av[i], programme_av[i], pas_fait_av[i], pas_concerne_av[i]) = sums
-            concerne[i] = any_concerne
-        # else A3: a leaf without avancement keeps the defaults.
+    for i in sorted(loud.difference(out, avancement)):  # B, upward: sums in children-list order, from integer 0
+        kids = children[i]
+        if not kids:
+            continue  # A3: a leaf without avancement keeps the defaults
+        f = p = pf = nr = t = done = fa = pa = pfa = pca = 0
+        any_concerne = False
+        for c in kids:
+            f += fait[c]
+            p += programme[c]
+            pf += pas_fait[c]
+            nr += non_renseigne[c]
+            t += total[c]
+            done += completed[c]
+            fa += fait_av[c]
+            pa += programme_av[c]
+            pfa += pas_fait_av[c]
+            pca += pas_concerne_av[c]
+            any_concerne = any_concerne or concerne[c]
+        fait[i], programme[i], pas_fait[i], non_renseigne[i], total[i], completed[i] = f, p, pf, nr, t, done
+        fait_av[i], programme_av[i], pas_fait_av[i], pas_concerne_av[i] = fa, pa, pfa, pca
+        concerne[i] = any_concerne
     return {
         "fait": fait,
         "programme": programme,
@@ -285,10 +354,10 @@ def _scores(tree: PreparedTree, potentiel: list, quiet: list, non_concerne: list
     }
 
 
-def _override_with_formula(tree: PreparedTree, columns: dict, a: int, formule: str) -> None:
+def _override_with_formula(tree: PreparedTree, columns: Columns, a: int, formule: str) -> None:
     """Step 6: scale the *fait* points of the action's subtree to the formula's ratio, then
     rebuild the action and its ancestors from their children."""
-    fait, potentiel, perso = columns["fait"], columns["potentiel"], columns["potentiel_perso"]
+    fait, potentiel, perso = columns.fait, columns.potentiel, columns.potentiel_perso
     if potentiel[a] == 0.0:
         return
     original = fait[a] / potentiel[a]
@@ -310,16 +379,16 @@ def _override_with_formula(tree: PreparedTree, columns: dict, a: int, formule: s
     factor = result / original
     for j in tree.subtree[a]:
         fait[j] *= factor
-    programme, pas_fait, non_renseigne = columns["programme"], columns["pas_fait"], columns["non_renseigne"]
+    programme, pas_fait, non_renseigne = columns.programme, columns.pas_fait, columns.non_renseigne
     node = a
     while node >= 0:
-        sums = [0] * 5
+        pot = f = nr = pf = p = 0
         for c in tree.children[node]:
-            sums[0] += perso[c] or potentiel[c]
-            sums[1] += fait[c]
-            sums[2] += non_renseigne[c]
-            sums[3] += pas_fait[c]
-            sums[4] += programme[c]
-        perso[node] = potentiel[node] = sums[0]
-        fait[node], non_renseigne[node], pas_fait[node], programme[node] = sums[1:]
+            pot += perso[c] or potentiel[c]  # a child's personalised points when non-zero
+            f += fait[c]
+            nr += non_renseigne[c]
+            pf += pas_fait[c]
+            p += programme[c]
+        perso[node] = potentiel[node] = pot
+        fait[node], non_renseigne[node], pas_fait[node], programme[node] = f, nr, pf, p
         node = tree.parent[node]

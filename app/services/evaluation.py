@@ -5,6 +5,8 @@ app.scoring, stored in ScoreState (one row per collectivité × référentiel) a
 rescore() stores with a compare-and-set on the edit revision it read, so a slow computation never
 overwrites fresher scores, and returns only the records that changed (what the pages must swap).
 """
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -100,39 +102,82 @@ def rescore(collectivite_id: int, referentiel_id: str) -> ScoreUpdate | None:
     content, version_id = _content(), _content_version_id()
     if referentiel_id not in content.trees:
         raise ValueError(f"référentiel inconnu du contenu chargé : {referentiel_id}")
-    key = {"collectivite_id": collectivite_id, "referentiel_id": referentiel_id}
-    state = db.session.get(ScoreState, (collectivite_id, referentiel_id), populate_existing=True)
+    key = (collectivite_id, referentiel_id)
+    state = _state_row(key)
     if state is None:
-        upsert(ScoreState, key, {"edit_revision": 0}, on_update={})
+        upsert(ScoreState, {"collectivite_id": collectivite_id, "referentiel_id": referentiel_id}, {"edit_revision": 0}, on_update={})
         db.session.commit()  # short: no write lock held while computing
-        state = db.session.get(ScoreState, (collectivite_id, referentiel_id))
+        state = _state_row(key)
     if _is_fresh(state, version_id):
         return None
     revision = state.edit_revision  # read BEFORE the statuts: the scores are at least this fresh
     tree = content.trees[referentiel_id]
     table = score_referentiel(tree, _statuts(collectivite_id, referentiel_id), consequences_for(collectivite_id))
-    records = {record.action_id: [getattr(record, name) for name in SCORE_FIELDS] for record in table.records()}
+    records = {record.action_id: list(vars(record).values())[1:] for record in table.records()}
 
-    # Compare-and-set; the UPDATE also locks the row until commit (PostgreSQL and SQLite alike).
-    claimed = db.session.execute(
-        update(ScoreState)
-        .filter_by(**key)
+    # Compare-and-set: claim the row (the no-op UPDATE locks it until commit, on PostgreSQL and
+    # SQLite alike) only if no fresher computation is stored, then write.
+    stored = db.session.execute(
+        _where_key(update(ScoreState), key)
         .where(ScoreState.scored_revision <= revision)
-        .values(scored_revision=revision)
+        .values(scored_revision=ScoreState.scored_revision)
+        .returning(ScoreState.scored_revision, ScoreState.content_version_id, ScoreState.computed_at)
+        .execution_options(synchronize_session=False)
+    ).one_or_none()
+    if stored is None:
+        return None
+    previous = _previous_records(key, tuple(stored))
+    computed_at = utcnow()
+    db.session.execute(
+        _where_key(update(ScoreState), key)
+        .values(scores=records, scored_revision=revision, content_version_id=version_id, computed_at=computed_at)
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount == 0:
-        return None
-    db.session.refresh(state, ["scores"])
-    previous = state.scores or {}
-    state.scores = records
-    state.content_version_id = version_id
-    state.computed_at = utcnow()
+    _remember_records(key, (revision, version_id, computed_at), records)
     totals = dict(zip(SCORE_FIELDS, records[tree.root_id]))
     _record_history(collectivite_id, referentiel_id, totals)
     changed = {action_id: dict(zip(SCORE_FIELDS, values)) for action_id, values in records.items() if previous.get(action_id) != values}
     changed.setdefault(tree.root_id, totals)  # the totals are always pushed
     return ScoreUpdate(collectivite_id, referentiel_id, revision, changed, totals)
+
+
+def _where_key(statement, key: tuple[int, str]):
+    return statement.where(ScoreState.collectivite_id == key[0], ScoreState.referentiel_id == key[1])
+
+
+def _state_row(key: tuple[int, str]):
+    """The revisions of the ScoreState row (not its scores), or None."""
+    return db.session.execute(
+        _where_key(
+            select(ScoreState.edit_revision, ScoreState.scored_revision, ScoreState.content_version_id,
+                   ScoreState.scores.is_not(None).label("has_scores")),
+            key,
+        )
+    ).one_or_none()
+
+
+# The records this process stored last, per (collectivité, référentiel), stamped with the row's
+# (scored_revision, content_version_id, computed_at): a worker re-scoring the same collectivité
+# again diffs against them instead of reading and parsing the stored JSON back.
+_RECENT_RECORDS_MAX = 128
+_recent_records: OrderedDict[tuple[int, str], tuple[tuple, dict]] = OrderedDict()
+_recent_lock = threading.Lock()
+
+
+def _previous_records(key: tuple[int, str], stamp: tuple) -> dict:
+    with _recent_lock:
+        recent = _recent_records.get(key)
+    if recent is not None and recent[0] == stamp:
+        return recent[1]
+    return db.session.scalar(_where_key(select(ScoreState.scores), key)) or {}
+
+
+def _remember_records(key: tuple[int, str], stamp: tuple, records: dict) -> None:
+    with _recent_lock:
+        _recent_records[key] = (stamp, records)
+        _recent_records.move_to_end(key)
+        while len(_recent_records) > _RECENT_RECORDS_MAX:
+            _recent_records.popitem(last=False)
 
 
 def scores_for(collectivite_id: int, referentiel_id: str) -> StoredScores:
@@ -178,9 +223,9 @@ def _content_version_id() -> int | None:
     return db.session.scalar(select(ContentVersion.id).order_by(ContentVersion.id.desc()).limit(1))
 
 
-def _is_fresh(state: ScoreState, version_id: int | None) -> bool:
+def _is_fresh(state, version_id: int | None) -> bool:
     return (
-        state.scores is not None
+        state.has_scores
         and state.scored_revision >= state.edit_revision
         and state.content_version_id == version_id
     )

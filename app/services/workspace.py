@@ -160,8 +160,14 @@ def _context(user, collectivite_id: int, referentiel: Referentiel | None) -> dic
     if collectivite is None or referentiel is None:
         return None
     workspace = workspace_for(user, collectivite, referentiel.id, referentiel.action_level)
-    return {"collectivite": collectivite, "workspace": workspace, "scores": workspace.scores, "tree_blueprint": "suivi",
-            "url_args": {"collectivite_id": collectivite_id}, "referentiel_links": referentiel_links()}
+    return {
+        "collectivite": collectivite,
+        "workspace": workspace,
+        "scores": workspace.scores,
+        "tree_blueprint": "suivi",
+        "url_args": {"collectivite_id": collectivite_id},
+        "referentiel_links": referentiel_links(),
+    }
 
 
 def referentiel_links() -> list[tuple[str, str]]:
@@ -185,14 +191,12 @@ def children_fragment(user, collectivite_id: int, referentiel_id: str, action_id
     return context and {**context, "level": level}
 
 
-def action_page(user, collectivite_id: int, referentiel_id: str, action_id: str, overrides=None) -> dict | None:
+def action_page(user, collectivite_id: int, referentiel_id: str, action_id: str) -> dict | None:
     """The action page for a collectivité: content, score, statut, précision and preuves."""
     detail = referentiels.action_detail(referentiel_id, action_id)
     context = _context(user, collectivite_id, detail and detail.referentiel)
     if context is None:
         return None
-    if overrides:
-        context["workspace"] = replace(context["workspace"], overrides=overrides)
     return {
         **context,
         "detail": detail,
@@ -253,7 +257,8 @@ def precision_state(collectivite_id: int, action_id: str, can_edit: bool, texte:
                     error: str | None = None) -> PrecisionState:
     if texte is None:
         texte = db.session.scalar(
-            select(Precision.texte).where(Precision.collectivite_id == collectivite_id, Precision.action_id == action_id)
+            select(Precision.texte)
+            .where(Precision.collectivite_id == collectivite_id, Precision.action_id == action_id)
         ) or ""
     return PrecisionState(collectivite_id, action_id, texte, render_markdown(texte), can_edit, error)
 
@@ -327,7 +332,9 @@ def personnalisation_page(user, collectivite_id: int) -> dict | None:
     reponses = _reponses(collectivite_id)
     type_tags = identite_of(collectivite).type
     questions = db.session.scalars(
-        select(Question).where(~Question.archived).order_by(Question.thematique_id, Question.ordonnancement, Question.id)
+        select(Question)
+        .where(~Question.archived)
+        .order_by(Question.thematique_id, Question.ordonnancement, Question.id)
     )
     noms = dict(db.session.execute(select(Thematique.id, Thematique.nom)).all())
     groups: dict[str, list[QuestionState]] = {}

@@ -71,6 +71,13 @@ MATRIX: dict[str, Rule] = {
     "collectivites.change_role": Rule("admin", _member, {"role": "edition"}),
     "collectivites.remove_member": Rule("admin", _member),
     "collectivites.create_invitation": Rule("admin", form={"role": "lecture"}),
+    "suivi.set_statut": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "referentiel_id": "eci", "action_id": "eci_1.1"}, {"statut": "fait"}),
+    "suivi.set_precision": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "referentiel_id": "eci", "action_id": "eci_1.1"}, {"texte": "x"}),
+    "suivi.upload_fichier": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "referentiel_id": "eci", "action_id": "eci_1.1"}),
+    "suivi.add_lien": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "referentiel_id": "eci", "action_id": "eci_1.1"}, {"titre": "t", "url": "https://exemple.fr"}),
+    "suivi.delete_fichier": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "referentiel_id": "eci", "fichier_id": 1}),
+    "suivi.delete_lien": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "referentiel_id": "eci", "lien_id": 1}),
+    "suivi.set_reponse": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "question_id": "compost"}, {"valeur": "OUI"}),
 }
 
 

@@ -65,13 +65,19 @@ def test_editor_gets_a_control_on_taches_and_sous_actions_only(client, world):
     assert 'id="statut-eci-1-1"' in sous_actions and 'name="statut"' in sous_actions
 
 
-@pytest.mark.parametrize("url", ["/referentiels/eci", "/referentiels/eci/actions/eci_1.1", "/personnalisation", "/historique"])
+@pytest.mark.parametrize("url", ["", "/referentiels/eci", "/referentiels/eci/actions/eci_1.1", "/personnalisation", "/historique"])
 def test_pages_refuse_anonymous_and_outsiders(client, world, url):
     cid, users = world
     response = client.get(f"/collectivites/{cid}{url}")
     assert response.status_code == 302 and response.headers["Location"].startswith("/connexion")
     login(client, users["other"])
     assert client.get(f"/collectivites/{cid}{url}").status_code == 403
+
+
+def test_workspace_home_leads_to_the_first_referentiel(client, world):
+    cid, users = world
+    login(client, users["lecture"])
+    assert client.get(f"/collectivites/{cid}").headers["Location"] == tree_url(cid)
 
 
 def test_unknown_referentiel_or_action_is_404(client, world):
@@ -246,3 +252,14 @@ def test_history_lists_who_what_old_and_new(client, world):
     assert users["edition"].name in html
     assert re.search(r"eci_1.2.2</td><td>Programmé</td><td>Fait</td>", html)
     assert re.search(r"eci_1.2.2</td><td>–</td><td>Programmé</td>", html)
+
+
+def test_htmx_posts_carry_the_csrf_token_of_the_page(client, world, csrf_enabled):
+    cid, users = world
+    login(client, users["edition"])
+    page = client.get(action_url(cid, "eci_1.1.1")).get_data(as_text=True)
+    token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+    assert post_statut(client, cid, "eci_1.1.1", "fait").status_code == 400
+    response = client.post(action_url(cid, "eci_1.1.1", "/statut"), data={"statut": "fait"},
+                           headers={**HTMX, "X-CSRFToken": token})
+    assert response.status_code == 200 and db.session.query(ActionStatut).count() == 1

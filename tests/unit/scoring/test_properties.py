@@ -2,7 +2,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.scoring import Consequence, Statut, prepare_tree, score_referentiel
+from app.scoring import SCORE_FIELDS, Consequence, Statut, prepare_tree, score_referentiel
 
 POINTS = st.sampled_from([0.0, 0.25, 1.0, 2.5, 3.0, 10.0, 1 / 3, 0.1])
 ROUNDING = 0.0005  # each rounded field is within this of its exact value
@@ -127,6 +127,14 @@ def test_without_statut_everything_is_non_renseigne(case):
         assert record.point_fait == record.point_programme == record.point_pas_fait == 0
         assert record.completed_taches_count == 0 and record.concerne
         assert record.renseigne == (record.point_potentiel == 0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(scenarios())
+def test_rows_and_records_agree(case):
+    table = score_referentiel(*case)
+    assert [table.record(i) for i in range(table.tree.size)] == list(table.records())
+    assert {a: tuple(getattr(table[a], name) for name in SCORE_FIELDS) for a in table} == table.rows()
 
 
 @settings(max_examples=100, deadline=None)

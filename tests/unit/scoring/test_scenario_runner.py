@@ -85,6 +85,7 @@ def test_failures_list_each_mismatch_then_the_totals(tmp_path):
     ("Test: x\nScores:\n  eci: [1, 2\n", 4),
     ("Test: x\n", 1),
     ("- a list\n", 1),
+    ("Test: x\nStatuts:\n  eci_1: [0.5, 0.5]\nScores: {}\n", 1),
 ])
 def test_unreadable_files_exit_2_naming_file_and_line(tmp_path, text, line):
     path = write(tmp_path, "bad.test.yml", text)

@@ -1,0 +1,51 @@
+"""Two pages of the same collectivité: a statut changed by htmx in the first updates the scores of the
+second through the websocket, without any reload."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.factories import DEFAULT_PASSWORD
+from tests.suivi_content import make_editor, run_jobs, tiny_content  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.browser
+
+
+def log_in(page, user):
+    page.goto("/connexion")
+    page.fill("#email", user.email)
+    page.fill("#password", DEFAULT_PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+
+
+def wait_for_socket(page):
+    # htmx-ext-ws fires htmx:wsOpen once connected; a page opened before it would miss the push.
+    page.wait_for_function("() => window.__wsOpen === true")
+
+
+def test_statut_set_in_one_page_updates_scores_in_another(new_page, tiny_content):
+    user, collectivite = make_editor()
+    base = f"/collectivites/{collectivite.id}/referentiels/eci"
+    editor_page, watcher_page = new_page(), new_page()
+    for page in (editor_page, watcher_page):
+        page.add_init_script("document.addEventListener('htmx:wsOpen', () => { window.__wsOpen = true })")
+        log_in(page, user)
+
+    watcher_page.goto(base)
+    totals = watcher_page.locator("#score-eci")
+    expect(totals).to_contain_text("0/100 pts")
+    watcher_page.evaluate("window.__notReloaded = true")
+    wait_for_socket(watcher_page)
+
+    editor_page.goto(f"{base}/actions/eci_1.1.1")
+    control = editor_page.locator("#statut-eci-1-1-1")
+    with editor_page.expect_response(re.compile(r"/actions/eci_1\.1\.1/statut$")):
+        control.select_option("fait")
+    expect(editor_page.locator("#statut-eci-1-1-1")).to_have_value("fait")  # the control came back
+    run_jobs()  # the re-score (in-process thread, or RQ in the PostgreSQL run) publishes the push
+
+    expect(totals).to_contain_text("5/100 pts")
+    expect(totals).to_contain_text("5 %")
+    assert watcher_page.evaluate("window.__notReloaded") is True
+
