@@ -109,6 +109,11 @@ class Process:
         if self.popen.poll() is not None:
             raise BenchError(f"{self.name} s'est arrêté (code {self.popen.returncode}) :\n{self.log_tail()}")
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time used so far by the process and its children (gunicorn forks
+        its worker); Linux /proc, 0 elsewhere."""
+        return _cpu_seconds_of(self.popen.pid)
+
     def stop(self) -> None:
         if self.popen.poll() is None:
             self.popen.send_signal(signal.SIGTERM)
@@ -117,6 +122,16 @@ class Process:
             except subprocess.TimeoutExpired:
                 self.popen.kill()
                 self.popen.wait()
+
+
+def _cpu_seconds_of(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(_cpu_seconds_of(int(child)) for child in children)
 
 
 @dataclass

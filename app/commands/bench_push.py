@@ -96,6 +96,8 @@ class RunResult:
     timings: list[EditTiming] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     lost: int = 0
+    cpu_seconds: dict[str, float] = field(default_factory=dict)  # process -> CPU used during the edits
+    load_average: float = 0.0  # of the machine (1 min), at the end of the edits
 
 
 # Data --------------------------------------------------------------------------------------------
@@ -322,9 +324,12 @@ def run_editors(servers: Servers, app: Flask, accounts: list[Account], referenti
     try:
         time.sleep(0.5)  # the server subscribes each socket just after the handshake
         deadline = time.monotonic() + max_seconds
+        cpu_before = _cpu_seconds(servers)
         with ThreadPoolExecutor(len(participants)) as pool:
             sent = pool.map(lambda p: _edit_loop(p, plan, think_seconds, deadline, result), participants)
             done = dict(zip((p.account.collectivite_id for p in participants), sent))
+        result.cpu_seconds = {name: used - cpu_before[name] for name, used in _cpu_seconds(servers).items()}
+        result.load_average = os.getloadavg()[0]
     finally:
         for participant in participants:
             participant.viewer.close()
@@ -335,6 +340,11 @@ def run_editors(servers: Servers, app: Flask, accounts: list[Account], referenti
         result.lost = count_lost_edits(accounts, plan, done, referentiel_id)
         db.session.remove()
     return result
+
+
+def _cpu_seconds(servers: Servers) -> dict[str, float]:
+    return {"gunicorn": servers.web.cpu_seconds(), "worker RQ": servers.worker.cpu_seconds(),
+            "client du bench": time.process_time()}
 
 
 def time_job_computation(account: Account, referentiel_id: str, runs: int = 30) -> list[float]:
@@ -427,6 +437,11 @@ def print_report(results: list[RunResult], job_timings: list[float]) -> None:
         for label, values in rows:
             click.echo(f"{f'K={result.editors} {label}':<40} {_figures(values)}")
     click.echo(f"{'calcul du job seul (rescore + rendu)':<40} {_figures(job_timings)}")
+    click.echo(f"\nCPU par édition (ms), sur {os.cpu_count()} CPU :")
+    for result in results:
+        per_edit = ", ".join(f"{name} {1000 * seconds / max(1, len(result.timings)):.1f}"
+                             for name, seconds in result.cpu_seconds.items())
+        click.echo(f"K={result.editors} : {per_edit} ; charge de la machine (1 min) {result.load_average:.2f}")
     for result in results:
         for error in result.errors[:10]:
             click.echo(f"erreur (K={result.editors}) : {error}")

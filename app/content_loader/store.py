@@ -22,6 +22,7 @@ from app.models.content import (
     ContentVersion,
     Indicateur,
     IndicateurAction,
+    Personnalisation,
     PersonnalisationRegle,
     Preuve,
     PreuveAction,
@@ -105,9 +106,13 @@ def _write(session: Session, content: Content, advance: Callable[[int], None]) -
     _replace(session, QuestionAction, _links("question_id", {q.id: q.action_ids for q in questions}))
     advance(len(content.questions))
 
+    _replace(session, Personnalisation, [{
+        "action_id": s.action_id, "titre": s.titre, "description": s.description,
+        "source_path": s.source_path, "source_line": s.source_line,
+    } for s in content.regles.values()])
     regle_rows = [{
-        "action_id": s.action_id, "titre": s.titre, "set_description": s.description, "kind": r.kind,
-        "formule": r.formule, "description": r.description, "source_path": r.source_path, "source_line": r.source_line,
+        "action_id": s.action_id, "kind": r.kind, "formule": r.formule, "description": r.description,
+        "source_path": r.source_path, "source_line": r.source_line,
     } for s in content.regles.values() for r in s.regles]
     _replace(session, PersonnalisationRegle, regle_rows)
     advance(len(regle_rows))

@@ -4,6 +4,7 @@ from app.models.content import (  # noqa: F401
     ContentVersion,
     Indicateur,
     IndicateurAction,
+    Personnalisation,
     PersonnalisationRegle,
     Preuve,
     PreuveAction,

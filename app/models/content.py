@@ -95,14 +95,24 @@ class QuestionAction(db.Model):
     action_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
 
 
+class Personnalisation(db.Model):
+    """The rule set of one action. It exists even with no rule: the action still counts as
+    personnalisée for scoring (its point_potentiel_perso is reported)."""
+
+    __tablename__ = "personnalisation"
+    action_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    titre: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    source_path: Mapped[str] = mapped_column(Text, default="")
+    source_line: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class PersonnalisationRegle(db.Model):
     """One rule (désactivation, réduction or score) of an action, with where it was written."""
 
     __tablename__ = "personnalisation_regle"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     action_id: Mapped[str] = mapped_column(String(64), index=True)
-    titre: Mapped[str] = mapped_column(Text, default="")  # title of the rule set (the `#` heading)
-    set_description: Mapped[str] = mapped_column(Text, default="")  # text under the rule set's yaml
     kind: Mapped[str] = mapped_column(String(16))
     formule: Mapped[str] = mapped_column(Text)
     description: Mapped[str] = mapped_column(Text, default="")

@@ -149,12 +149,13 @@ def _check_identite(prop: str, value: Node, line: int) -> None:
             f"{prop} n'est pas une propriété d'identité valide ({', '.join(IDENTITE_PROPERTIES)}).", line
         )
     if not isinstance(value, Word) or value.text not in IDENTITE_VALUES[prop]:
-        shown = value.text if isinstance(value, Word) else _literal(value)
-        raise _Problem(f"{shown} n'est pas une valeur valide pour '{prop}'.", line)
+        raise _Problem(f"{_shown(value)} n'est pas une valeur valide pour '{prop}'.", line)
 
 
-def _literal(node: Node) -> str:
+def _shown(node: Node) -> str:
     match node:
+        case Word(text=text):
+            return text
         case Number(value=value) | Boolean(value=value):
             return str(value)
     return "(vide)"
@@ -180,9 +181,8 @@ def _check_reponse(node: Reponse, questions: Mapping[str, QuestionSpec]) -> str:
         )
     allowed = ("OUI", "NON") if question.type == "binaire" else question.choix
     if not isinstance(node.value, Word) or node.value.text not in allowed:
-        shown = node.value.text if isinstance(node.value, Word) else _literal(node.value)
         raise _Problem(
-            f"L'id de choix {shown} est inconnu pour la question {question.id}. "
+            f"L'id de choix {_shown(node.value)} est inconnu pour la question {question.id}. "
             f"Choix possibles : {', '.join(allowed)}.",
             node.line,
         )

@@ -228,7 +228,7 @@ def _propagate_non_concerne(tree: PreparedTree, concerned: list, non_concerne: l
     Returns the members of N. Only parents of members can join, so only they are visited."""
     children, parent = tree.children, tree.parent
     out = list(compress(range(tree.size), non_concerne))
-    candidates = [parent[i] for i in out if parent[i] >= 0]
+    candidates = list({parent[i] for i in out if parent[i] >= 0})
     heapify(candidates)  # smallest index first: the upward order
     while candidates:
         p = heappop(candidates)

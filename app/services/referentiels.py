@@ -13,6 +13,7 @@ from app.models.content import (
     Action,
     Indicateur,
     IndicateurAction,
+    Personnalisation,
     PersonnalisationRegle,
     Preuve,
     PreuveAction,
@@ -67,6 +68,7 @@ class ActionDetail:
     sections: list[tuple[str, str]]
     indicateurs: list[Indicateur] = field(default_factory=list)
     questions: list[Question] = field(default_factory=list)
+    personnalisation: Personnalisation | None = None
     regles: list[PersonnalisationRegle] = field(default_factory=list)
     preuves: list[Preuve] = field(default_factory=list)
 
@@ -116,6 +118,7 @@ def action_detail(referentiel_id: str, action_id: str) -> ActionDetail | None:
         sections=[(title, getattr(action, column)) for column, title in SECTIONS if getattr(action, column)],
         indicateurs=_linked(Indicateur, IndicateurAction.indicateur_id, IndicateurAction, action.id, Indicateur.identifiant),
         questions=_linked(Question, QuestionAction.question_id, QuestionAction, action.id, Question.id),
+        personnalisation=db.session.get(Personnalisation, action.id),
         regles=list(
             db.session.scalars(
                 select(PersonnalisationRegle)

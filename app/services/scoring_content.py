@@ -4,16 +4,14 @@ The children lists given to the engine are sorted by id *as strings* (like the 2
 the order of the floating-point sums, not the display order.
 
 A rule set without any rule (`cae_3.2.1.1` in the 2025 corpus) still personalises its action
-(its point_potentiel_perso is reported). In the database it needs a row of its own: any
-PersonnalisationRegle row whose kind is not a rule kind (store it as EMPTY_RULE_SET_KIND with an
-empty formula) only marks the action as having rules.
+(its point_potentiel_perso is reported): rule sets are the Personnalisation rows plus the actions
+of any rule.
 """
 from sqlalchemy import select
 
-from app.models.content import Action, ContentVersion, PersonnalisationRegle, Question, Referentiel
+from app.models.content import Action, ContentVersion, Personnalisation, PersonnalisationRegle, Question, Referentiel
 from app.scoring import QuestionSpec, ReferentielTree, RuleSet, ScoringContent, build_scoring_content
 
-EMPTY_RULE_SET_KIND = "aucune"
 _cache: dict[tuple, ScoringContent] = {}  # (ContentVersion id, hash, loaded_at) -> content
 
 
@@ -70,7 +68,9 @@ def _build_from_db(session) -> ScoringContent:
         ReferentielTree(ref, {a: sorted(kids) for a, kids in children[ref].items()}, points[ref], levels[ref])
         for ref in sorted(children)
     ]
-    by_action: dict[str, list[tuple[str, str]]] = {}
+    by_action: dict[str, list[tuple[str, str]]] = {
+        action_id: [] for action_id in session.scalars(select(Personnalisation.action_id))
+    }
     for action_id, kind, formule in session.execute(
         select(PersonnalisationRegle.action_id, PersonnalisationRegle.kind, PersonnalisationRegle.formule)
     ).all():

@@ -46,11 +46,17 @@ def upgrade():
     with op.batch_alter_table('indicateur_action', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_indicateur_action_action_id'), ['action_id'], unique=False)
 
+    op.create_table('personnalisation',
+    sa.Column('action_id', sa.String(length=64), nullable=False),
+    sa.Column('titre', sa.Text(), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('source_path', sa.Text(), nullable=False),
+    sa.Column('source_line', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('action_id')
+    )
     op.create_table('personnalisation_regle',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('action_id', sa.String(length=64), nullable=False),
-    sa.Column('titre', sa.Text(), nullable=False),
-    sa.Column('set_description', sa.Text(), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('formule', sa.Text(), nullable=False),
     sa.Column('description', sa.Text(), nullable=False),
@@ -179,6 +185,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_personnalisation_regle_action_id'))
 
     op.drop_table('personnalisation_regle')
+    op.drop_table('personnalisation')
     with op.batch_alter_table('indicateur_action', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_indicateur_action_action_id'))
 

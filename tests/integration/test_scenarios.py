@@ -59,11 +59,6 @@ def load_2025(runner) -> None:
     assert loaded.exit_code == 0, loaded.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the store drops rule sets without rules (cae_3.2.1.1): its point_potentiel_perso is lost; "
-    "store.py should write a row of kind EMPTY_RULE_SET_KIND (app/services/scoring_content.py)",
-)
 def test_content_test_command_passes_the_shared_scenarios(runner, app_context):
     load_2025(runner)
     result = runner.invoke(args=["content", "test", str(SHARED / "scenarios")])
