@@ -1,9 +1,14 @@
 """Authentication plumbing: the flask-login user loader, argon2 password hashes, password-reset tokens.
 
+A session (and a remember-me cookie) holds User.get_id(), "<id>:<stamp of the password hash>": the
+loader refuses it once the password has changed, which ends every other session.
 A reset token is signed with SECRET_KEY and salted with the user's current password hash, so it
 stops working as soon as the password changes (single use) or after PASSWORD_RESET_MAX_AGE seconds (config).
 """
-from argon2 import PasswordHasher, profiles
+import hmac
+from functools import cache
+
+from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -12,27 +17,44 @@ from app.extensions import db, login_manager
 from app.models import User
 from app.policy import refuse_anonymous
 
-_hasher = PasswordHasher()  # argon2-cffi's recommended parameters
-# Test runs hash with the cheapest parameters (as Django's test settings do); verification reads
-# the parameters from the stored hash, so either kind of hash verifies anywhere.
-_test_hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
 _RESET_SALT = "reinitialisation-mot-de-passe:"
 
 
-
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
+def load_user(session_id: str) -> User | None:
+    user_id, _, _ = session_id.partition(":")
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.is_active else None
+    if user is None or not user.is_active or not hmac.compare_digest(user.get_id(), session_id):
+        return None
+    return user
+
+
+@cache
+def _hasher(time_cost: int, memory_cost: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost)
+
+
+def _configured_hasher() -> PasswordHasher:
+    """Cost from ARGON2_TIME_COST / ARGON2_MEMORY_COST (tests use cheap values); verifying reads the
+    parameters stored in the hash, so hashes made with other costs still verify."""
+    return _hasher(current_app.config["ARGON2_TIME_COST"], current_app.config["ARGON2_MEMORY_COST"])
 
 
 def hash_password(password: str) -> str:
-    return (_test_hasher if current_app.testing else _hasher).hash(password)
+    return _configured_hasher().hash(password)
 
 
-def verify_password(password_hash: str, password: str) -> bool:
+@cache
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    return hasher.hash("compte-inexistant")
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Constant work: without a stored hash (unknown account) a dummy hash is checked, so the answer
+    takes as long as for a real account."""
+    hasher = _configured_hasher()
     try:
-        return _hasher.verify(password_hash, password)
+        return hasher.verify(password_hash or _dummy_hash(hasher), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

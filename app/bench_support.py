@@ -124,6 +124,16 @@ class Process:
                 self.popen.wait()
 
 
+def machine_busy_seconds() -> float:
+    """CPU time all CPUs of the machine spent busy since boot (Linux /proc; 0 elsewhere)."""
+    try:
+        ticks = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return 0.0
+    idle, iowait = ticks[3], ticks[4]
+    return (sum(ticks[:8]) - idle - iowait) / os.sysconf("SC_CLK_TCK")
+
+
 def _cpu_seconds_of(pid: int) -> float:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

@@ -7,10 +7,19 @@ CONTENT_DIR   markdown content to load (default: content/)
 UPLOAD_DIR    where preuve files are stored (default: instance/uploads)
 MAIL_SERVER   SMTP host for password-reset mails (unset: mails are written to the log);
               MAIL_PORT (587), MAIL_USERNAME, MAIL_PASSWORD, MAIL_FROM, MAIL_USE_TLS (1)
+BASE_URL      public address of the site, used in links sent outside it (reset mails, invitations);
+              default http://127.0.0.1:5000 (never taken from the request's Host header)
+TRUSTED_HOSTS comma-separated host names the site answers to (unset: any)
+TRUSTED_PROXIES number of reverse proxies in front of the app whose X-Forwarded-For/-Proto
+              headers are trusted (default 0: none)
+Set in code only: ARGON2_TIME_COST / ARGON2_MEMORY_COST (argon2-cffi's defaults; the tests lower them).
 """
 import os
 import secrets
+import tempfile
 from pathlib import Path
+
+import argon2
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
@@ -23,9 +32,23 @@ def _secret_key() -> str:
     path = INSTANCE_DIR / "secret_key"
     if not path.exists():
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        _publish_new_key(path)
     return path.read_text().strip()
+
+
+def _publish_new_key(path: Path) -> None:
+    """Write a fresh key beside `path`, then hard-link it into place: the link either creates `path`
+    with its full content or fails because another process got there first (then its key is kept)."""
+    descriptor, draft = tempfile.mkstemp(dir=path.parent, prefix=".secret_key-")  # mode 0600
+    try:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+    finally:
+        os.unlink(draft)
 
 
 def normalise_database_url(url: str) -> str:
@@ -59,4 +82,12 @@ class Config:
         self.MAIL_FROM = os.environ.get("MAIL_FROM") or "ne-pas-repondre@territoires-en-transitions.local"
         self.MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "1") == "1"
         self.MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+        self.BASE_URL = (os.environ.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+        hosts = [host.strip() for host in os.environ.get("TRUSTED_HOSTS", "").split(",")]
+        self.TRUSTED_HOSTS = [host for host in hosts if host] or None
+        self.TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES") or 0)
+        # The CSRF token is bound to the session: no extra expiry that would drop a long editing session.
+        self.WTF_CSRF_TIME_LIMIT = None
+        self.ARGON2_TIME_COST = argon2.DEFAULT_TIME_COST
+        self.ARGON2_MEMORY_COST = argon2.DEFAULT_MEMORY_COST
         self.__dict__.update(overrides)

@@ -8,7 +8,6 @@ REDIS_URL, ... as for the web process).
 from contextlib import contextmanager
 
 from flask import current_app, has_app_context
-from sqlalchemy import text
 
 from app.extensions import db
 from app.fragments import publish_score_update
@@ -40,18 +39,16 @@ def rescore_job(collectivite_id: int, referentiel_id: str) -> None:
         key = pending_key(collectivite_id, referentiel_id)
         wait_for_burst_end(key)
         # Cleared BEFORE the revision is read: an edit from now on enqueues a new job.
-        current_queue().clear_pending(key)
-        _commit_without_waiting_for_disk()
+        cleared = current_queue().clear_pending(key)
         update = rescore(collectivite_id, referentiel_id)
         db.session.commit()
         if update is not None:
             publish_score_update(update)
+        if not cleared:
+            # The marker still blocks new jobs: fail so the queue runs this job again (it clears
+            # the marker then, and scores any edit that came meanwhile).
+            raise PendingNotCleared(key)
 
 
-def _commit_without_waiting_for_disk() -> None:
-    """Scores are derived data: the job's commit need not wait for the WAL flush (~3 ms of the
-    single worker's time per job). A crash may drop the last score writes, never an edit: the
-    state is then stale (scored_revision < edit_revision) and the next edit or
-    `flask scores rescore --stale` recomputes it."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SET LOCAL synchronous_commit TO off"))
+class PendingNotCleared(RuntimeError):
+    """The job's pending marker could not be cleared (Redis unreachable)."""

@@ -2,20 +2,29 @@
 
 Publishers (jobs, routes after commit) call `hub.publish(topic, html)` with HTML already rendered;
 every open websocket subscribed to the topic receives it through `pump`, which neither renders
-nor touches the database.
+nor touches the database itself (its resync and rights callbacks do).
 
 InProcessHub   one process (embedded mode, tests): topic -> subscriber queues, behind a lock.
 RedisHub       several processes: PUBLISH to Redis; each web process runs one listener thread
                (started with the first subscription) that feeds its local queues. RQ workers
-               publish from another process, hence Redis.
+               publish from another process, hence Redis. The listener pings Redis when it
+               heard nothing for a while and reconnects, with backoff, when the link is lost.
+
+Nothing is lost between a page's rendering and its websocket, or across a short reconnect: the
+hub keeps what it delivered in the last REPLAY_SECONDS and replays it to each new subscription.
+When the hub may have missed messages (its Redis link was down, or came up less than
+REPLAY_SECONDS ago) the subscription is asked to resync: `pump` then sends `resync(since)`, the
+current state of what changed since then.
 
 `init_hub(app)` picks one from REDIS_URL into app.extensions["hub"]; `current_hub()` returns it.
 """
+import itertools
 import logging
 import queue
 import threading
 import time
-from collections.abc import Iterable
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable
 from typing import Protocol
 
 import redis
@@ -31,6 +40,10 @@ CHANNEL_PREFIX = "live:"
 KEEPALIVE = "<!-- keepalive -->"
 # A subscriber that stops reading must not make the process grow without bound.
 SUBSCRIPTION_BACKLOG = 1000
+# Recent messages replayed to new subscriptions: covers a page load and a short reconnect.
+REPLAY_SECONDS = 60.0
+# Websocket close code when the user lost the read right (RFC 6455: policy violation).
+CLOSE_FORBIDDEN = 1008
 
 
 class Subscription:
@@ -39,6 +52,23 @@ class Subscription:
     def __init__(self, topics: Iterable[str]):
         self.topics = frozenset(topics)
         self._messages: queue.Queue[str] = queue.Queue(maxsize=SUBSCRIPTION_BACKLOG)
+        self._lock = threading.Lock()
+        self._resync_since: float | None = None  # wall-clock time, see request_resync
+
+    def request_resync(self, since: float) -> None:
+        """Messages published since `since` (time.time()) may have been missed."""
+        with self._lock:
+            self._resync_since = since if self._resync_since is None else min(since, self._resync_since)
+
+    def take_resync(self) -> float | None:
+        """The pending resync request, if any (then forgotten), with the queued messages dropped:
+        the resync's current state is newer than all of them."""
+        with self._lock:
+            since, self._resync_since = self._resync_since, None
+        if since is not None:
+            while self.get(timeout=0) is not None:
+                pass
+        return since
 
     def deliver(self, html: str) -> None:
         try:
@@ -68,12 +98,24 @@ class InProcessHub:
     def __init__(self):
         self._lock = threading.Lock()
         self._subscriptions: dict[str, set[Subscription]] = {}
+        self._recent: OrderedDict[str, deque[tuple[float, str]]] = OrderedDict()  # topic -> (time, html)
+        # Since when (time.time()) every message published reached this hub; None: not now.
+        self._complete_since: float | None = 0.0
 
     def subscribe(self, topics: Iterable[str]) -> Subscription:
+        """A new subscription, given the messages of the last REPLAY_SECONDS (or a resync request
+        when this hub may have missed some of them)."""
         subscription = Subscription(topics)
-        with self._lock:
+        with self._lock:  # atomic with deliver_locally: no message both replayed and delivered, or lost
+            now = time.time()
+            self._forget_old(now)
             for topic in subscription.topics:
                 self._subscriptions.setdefault(topic, set()).add(subscription)
+                for at, html in self._recent.get(topic, ()):
+                    if at >= now - REPLAY_SECONDS:
+                        subscription.deliver(html)
+            if self._complete_since is None or self._complete_since > now - REPLAY_SECONDS:
+                subscription.request_resync(now - REPLAY_SECONDS)
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
@@ -90,9 +132,28 @@ class InProcessHub:
 
     def deliver_locally(self, topic: str, html: str) -> None:
         with self._lock:
-            subscribers = list(self._subscriptions.get(topic, ()))
-        for subscription in subscribers:
-            subscription.deliver(html)
+            now = time.time()
+            self._recent.setdefault(topic, deque()).append((now, html))
+            self._recent.move_to_end(topic)
+            self._forget_old(now)
+            for subscription in self._subscriptions.get(topic, ()):
+                subscription.deliver(html)
+
+    def request_resync_all(self, since: float) -> None:
+        with self._lock:
+            subscriptions = {s for subscribers in self._subscriptions.values() for s in subscribers}
+        for subscription in subscriptions:
+            subscription.request_resync(since)
+
+    def _forget_old(self, now: float) -> None:
+        """Drop the messages older than REPLAY_SECONDS (topics ordered by their last message)."""
+        while self._recent:
+            topic, messages = next(iter(self._recent.items()))
+            while messages and messages[0][0] < now - REPLAY_SECONDS:
+                messages.popleft()
+            if messages:
+                return
+            del self._recent[topic]
 
     def subscriber_count(self, topic: str) -> int:
         with self._lock:
@@ -102,13 +163,17 @@ class InProcessHub:
 class RedisHub(InProcessHub):
     """Publishes through Redis; one listener thread per process feeds the local subscriptions."""
 
-    RECONNECT_SECONDS = 1.0
+    RECONNECT_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0)  # backoff, the last one repeated
+    POLL_SECONDS = 1.0
+    # Silent this long: the listener pings; silent twice as long: the link is dead, reconnect.
+    PING_AFTER_SECONDS = 15.0
 
     def __init__(self, connection: redis.Redis):
         super().__init__()
         self._redis = connection
         self._listener_lock = threading.Lock()
         self._listener: threading.Thread | None = None
+        self._complete_since = None  # until the listener is subscribed
 
     def subscribe(self, topics: Iterable[str]) -> Subscription:
         self._ensure_listener()
@@ -128,8 +193,13 @@ class RedisHub(InProcessHub):
                 return
             # Subscribe before returning: a message published right after subscribe() is not lost.
             pubsub = self._open_pubsub()
+            self._set_complete_since(time.time())
             self._listener = threading.Thread(target=self._listen, args=(pubsub,), name="live-hub-listener", daemon=True)
             self._listener.start()
+
+    def _set_complete_since(self, since: float | None) -> None:
+        with self._lock:
+            self._complete_since = since
 
     def _open_pubsub(self) -> redis.client.PubSub:
         pubsub = self._redis.pubsub()
@@ -144,30 +214,69 @@ class RedisHub(InProcessHub):
     def _listen(self, pubsub: redis.client.PubSub) -> None:
         while True:
             try:
-                for message in pubsub.listen():
-                    if message["type"] == "pmessage":
-                        topic = message["channel"].decode()[len(CHANNEL_PREFIX):]
-                        self.deliver_locally(topic, message["data"].decode())
-            except redis.RedisError:
+                self._deliver_messages(pubsub)
+            except (redis.RedisError, OSError):
                 log.exception("live: the Redis listener lost its connection; reconnecting")
+            lost_at = time.time()
+            self._set_complete_since(None)
             pubsub.close()
             pubsub = self._reopen_pubsub()
+            self._set_complete_since(time.time())
+            # What was published while the link was down is gone: the open pages resync.
+            self.request_resync_all(lost_at - self.PING_AFTER_SECONDS * 2)
+
+    def _deliver_messages(self, pubsub: redis.client.PubSub) -> None:
+        """Until the link fails (raises) or stays silent, ping included, for 2 × PING_AFTER_SECONDS."""
+        heard_at, pinged = time.monotonic(), False
+        while True:
+            message = pubsub.get_message(timeout=self.POLL_SECONDS)
+            silence = time.monotonic() - heard_at
+            if message is not None:
+                heard_at, pinged = time.monotonic(), False
+                if message["type"] == "pmessage":
+                    topic = message["channel"].decode()[len(CHANNEL_PREFIX):]
+                    self.deliver_locally(topic, message["data"].decode())
+            elif silence > 2 * self.PING_AFTER_SECONDS:
+                raise redis.ConnectionError(f"live: no answer from Redis for {silence:.0f} s")
+            elif silence > self.PING_AFTER_SECONDS and not pinged:
+                pubsub.ping()  # its "pong" counts as heard
+                pinged = True
 
     def _reopen_pubsub(self) -> redis.client.PubSub:
-        while True:
-            time.sleep(self.RECONNECT_SECONDS)
+        for attempt in itertools.count():
+            time.sleep(self.RECONNECT_SECONDS[min(attempt, len(self.RECONNECT_SECONDS) - 1)])
             try:
                 return self._open_pubsub()
-            except redis.RedisError:
+            except (redis.RedisError, OSError):
                 log.warning("live: Redis still unreachable; the listener retries")
 
 
-def pump(ws, subscription: Subscription, keepalive_seconds: float = 25.0, poll_seconds: float = 1.0) -> None:
-    """Send every message of the subscription to the websocket until the client goes away."""
-    idle_since = time.monotonic()
+def pump(
+    ws,
+    subscription: Subscription,
+    keepalive_seconds: float = 25.0,
+    poll_seconds: float = 1.0,
+    resync: Callable[[float], str] | None = None,
+    allowed: Callable[[], bool] | None = None,
+) -> None:
+    """Send every message of the subscription to the websocket until the client goes away.
+
+    resync(since): the HTML of the current state of what changed since `since` (time.time()), sent
+    when the subscription asks for it. allowed(): re-checked every keepalive_seconds; the socket is
+    closed as soon as it returns False (the user lost the right to read).
+    """
+    idle_since = checked_at = time.monotonic()
     try:
         while ws.connected:
-            html = subscription.get(timeout=min(poll_seconds, keepalive_seconds))
+            if allowed is not None and time.monotonic() - checked_at >= keepalive_seconds:
+                if not allowed():
+                    ws.close(CLOSE_FORBIDDEN, "droit de lecture retiré")
+                    return
+                checked_at = time.monotonic()
+            since = subscription.take_resync()
+            html = resync(since) if since is not None and resync is not None else None
+            if not html:
+                html = subscription.get(timeout=min(poll_seconds, keepalive_seconds))
             if html is not None:
                 ws.send(html)
                 idle_since = time.monotonic()
@@ -183,14 +292,15 @@ def collectivite_topic(collectivite_id: int) -> str:
     return f"collectivite:{collectivite_id}"
 
 
-def connect_redis(url: str, socket_timeout: float | None = 5.0) -> redis.Redis:
+def connect_redis(url: str, health_check_interval: float = 0) -> redis.Redis:
     """A client that fails fast when Redis is down (one immediate retry) instead of stalling an edit."""
-    return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=socket_timeout, retry=Retry(NoBackoff(), 1))
+    return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5, retry=Retry(NoBackoff(), 1),
+                                health_check_interval=health_check_interval)
 
 
 def make_hub(redis_url: str | None) -> Hub:
-    # No read timeout: the listener blocks on the subscription for as long as nothing is published.
-    return RedisHub(connect_redis(redis_url, socket_timeout=None)) if redis_url else InProcessHub()
+    # The listener polls with its own timeout; the health check pings a connection idle that long.
+    return RedisHub(connect_redis(redis_url, RedisHub.PING_AFTER_SECONDS)) if redis_url else InProcessHub()
 
 
 def init_hub(app) -> None:

@@ -1,4 +1,4 @@
-"""The job queue façade: `enqueue(func, *args)` and `enqueue_rescore(collectivite_id, referentiel_id)`.
+"""The job queue façade: `enqueue_rescore(collectivite_id, referentiel_id)`.
 
 The transport comes from the configuration (`init_queue(app)` puts it in app.extensions["queue"]):
 REDIS_URL set    RQ queue "default", run by `flask worker` (or `rq worker --with-scheduler`);
@@ -6,7 +6,8 @@ REDIS_URL unset  InProcessQueue: one background thread of this process runs the 
 Both retry a failing job RESCORE_RETRY_INTERVALS seconds later (1, 2, 5 by default), 3 times at most.
 
 Coalescing of re-scores: one pending counter per (collectivité, référentiel), a Redis INCR with a
-TTL or an in-process dict. The edit that brings it to 1 enqueues the job; the others only count.
+TTL set by the first edit only (a marker nobody clears expires PENDING_TTL_SECONDS after the edit
+that created it, however many edits follow) or an in-process dict. The edit that brings it to 1 enqueues the job; the others only count.
 The job clears it when it starts and only then reads the latest revision (app.jobs.rescore_job),
 so an edit made during a computation enqueues a new job: never a stale final state. A job that
 finds more than one edit counted is inside a burst: it first waits for the burst to end (no new
@@ -30,7 +31,8 @@ from app.live import connect_redis
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "default"
-# A pending counter whose job never started (worker gone) stops blocking new jobs after this.
+# A pending counter whose job never cleared it (worker gone, Redis blip) stops blocking new jobs
+# this long after the first edit it counted.
 PENDING_TTL_SECONDS = 60
 JOB_TIMEOUT_SECONDS = 120
 DEFAULT_RETRY_INTERVALS = (1, 2, 5)
@@ -69,9 +71,10 @@ class InProcessQueue:
         with self._lock:
             return self._pending.get(key, 0)
 
-    def clear_pending(self, key: str) -> None:
+    def clear_pending(self, key: str) -> bool:
         with self._lock:
             self._pending.pop(key, None)
+        return True
 
     def drain(self, timeout: float = 10.0) -> None:
         """Wait until every enqueued job (retries included) has finished; for tests and commands."""
@@ -140,7 +143,8 @@ class RedisQueue:
 
     def mark_pending(self, key: str) -> int:
         try:
-            count, _ = self._redis.pipeline().incr(key).expire(key, PENDING_TTL_SECONDS).execute()
+            # SET NX creates the marker with its TTL; INCR keeps the TTL: later edits never extend it.
+            _, count = self._redis.pipeline().set(key, 0, ex=PENDING_TTL_SECONDS, nx=True).incr(key).execute()
             return count
         except redis.RedisError:
             log.exception("Redis unreachable: coalescing in this process only")
@@ -152,12 +156,15 @@ class RedisQueue:
         except redis.RedisError:
             return self.fallback.pending_count(key)
 
-    def clear_pending(self, key: str) -> None:
+    def clear_pending(self, key: str) -> bool:
+        """False when Redis could not be reached: the marker stays (until its TTL) and blocks new jobs."""
         self.fallback.clear_pending(key)
         try:
             self._redis.delete(key)
+            return True
         except redis.RedisError:
-            log.warning("Redis unreachable: pending marker %s not cleared (it expires by itself)", key)
+            log.warning("Redis unreachable: pending marker %s not cleared", key)
+            return False
 
     def drain(self, timeout: float = 10.0) -> None:
         """Only the in-process fallback can be drained here; RQ jobs are run by workers."""
@@ -189,10 +196,6 @@ def init_queue(app: Flask) -> None:
 
 def current_queue() -> InProcessQueue | RedisQueue:
     return current_app.extensions["queue"]
-
-
-def enqueue(func, *args) -> None:
-    current_queue().enqueue(func, *args)
 
 
 def enqueue_rescore(collectivite_id: int, referentiel_id: str) -> None:

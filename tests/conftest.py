@@ -6,12 +6,14 @@ TEST_BACKEND=postgres: a uniquely named database on TEST_DATABASE_URL's server (
 must answer: the run fails, never skips, when they don't.
 Either way the schema comes from the Alembic migrations.
 """
+import contextvars
 import os
 import uuid
 from pathlib import Path
 
 import flask_migrate
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -66,6 +68,17 @@ def redis_url():
     return REDIS_URL
 
 
+class IsolatedClient(FlaskClient):
+    """Requests as a server runs them: each in its own app context, even inside a test's `app_context`
+    (Flask would otherwise reuse that context, and its `g` - where flask-login caches the user -
+    would outlive the request), and the response read to its end and closed (`call_on_close` work
+    such as deferred mails runs before the test goes on)."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(database_url, redis_url, tmp_path_factory):
     app = create_app(
@@ -76,8 +89,12 @@ def app(database_url, redis_url, tmp_path_factory):
             "WTF_CSRF_ENABLED": False,
             "UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")),
             "SECRET_KEY": "test-secret",
+            # Cheapest argon2 (memory >= 8 KiB per lane, 4 lanes): hashing is not what tests measure.
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_COST": 32,
         }
     )
+    app.test_client_class = IsolatedClient
     with app.app_context():
         flask_migrate.upgrade()
     return app

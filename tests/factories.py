@@ -52,5 +52,5 @@ def add_member(user: User, collectivite: Collectivite, role: str) -> Membership:
 
 def login(client, user: User) -> None:
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()
         session["_fresh"] = True

@@ -1,18 +1,19 @@
 """`flask bench push`: edit → pushed fragment latency on the production shape of this machine.
 
 A fresh PostgreSQL database (dropped at the end) and a dedicated Redis db (flushed), the demo
-content, then gunicorn gthread (1 process, 64 threads) and ONE RQ worker as subprocesses. For
-each K, K collectivités each get an editor (édition) and a viewer (lecture) who log in through
-the real form; the viewer opens the collectivité's websocket; the editor sets statuts of tâches
-by the htmx POST of the tree page, one at a time with a think time between two edits. Latency:
-from sending the POST to the viewer receiving the score fragment of THAT tâche with its new
-value. Each edit changes the tâche's score (fait, then pas fait on a second round), so the
-fragment is recognised by its "réalisé" figure.
+content, then gunicorn gthread (1 process, 64 threads) and ONE RQ worker as subprocesses, warmed
+up by a few unmeasured edits. For each K, K collectivités each get an editor (édition) and a
+viewer (lecture) who log in through the real form and open the tree page; the viewer's websocket
+is connected; the editor sets statuts of tâches by the page's htmx POST, one at a time, thinking
+--think-ms (±50 %) between two edits. Latency: from sending the POST to the viewer receiving the
+score fragment of THAT tâche with its new value. Each edit changes the tâche's score (fait, then
+pas fait on a second round), so the fragment is recognised by its "réalisé" figure.
 
 Then the check: every edited tâche's last statut is stored and the stored scores equal a fresh
-computation of the stored statuts (else the edit counts as lost). The breakdown (POST, queue +
-job up to the Redis publish, delivery to the websocket, the job's computation alone) says where
-the time goes.
+computation of the stored statuts (else the edit counts as lost). The breakdown says where the
+time goes: the POST, queue + job up to the Redis publish, delivery to the websocket, the job's
+own work alone, and the CPU each process used (the rest of the machine included: the figures
+only mean something on an otherwise idle machine).
 """
 import os
 import random
@@ -20,6 +21,7 @@ import secrets
 import statistics
 import threading
 import time
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -37,6 +39,7 @@ from app.bench_support import (
     Servers,
     app_env,
     flushed_redis,
+    machine_busy_seconds,
     production_servers,
     run_flask,
     temporary_database,
@@ -96,8 +99,8 @@ class RunResult:
     timings: list[EditTiming] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     lost: int = 0
-    cpu_seconds: dict[str, float] = field(default_factory=dict)  # process -> CPU used during the edits
-    load_average: float = 0.0  # of the machine (1 min), at the end of the edits
+    cpu_seconds: dict[str, float] = field(default_factory=dict)  # who -> CPU used during the edits
+    seconds: float = 0.0  # duration of the edits
 
 
 # Data --------------------------------------------------------------------------------------------
@@ -106,7 +109,7 @@ class RunResult:
 def create_accounts(count: int, referentiel_id: str) -> list[Account]:
     """`count` communes, each with one editor (édition) and one viewer (lecture)."""
     password_hash = hash_password(PASSWORD)  # once: argon2 is slow on purpose
-    users, accounts = [], []
+    accounts = []
     for n in range(1, count + 1):
         nom = f"Commune de mesure {n}"
         collectivite = Collectivite(kind="commune", code=f"BENCH{n:04d}", nom=nom, nom_recherche=normalise_search(nom),
@@ -119,11 +122,10 @@ def create_accounts(count: int, referentiel_id: str) -> list[Account]:
             Membership(user_id=editor.id, collectivite_id=collectivite.id, role="edition", created_at=utcnow()),
             Membership(user_id=viewer.id, collectivite_id=collectivite.id, role="lecture", created_at=utcnow()),
         ])
-        users.append(collectivite.id)
         accounts.append(Account(collectivite.id, editor.email, viewer.email))
     db.session.commit()
-    for collectivite_id in users:
-        evaluation.scores_for(collectivite_id, referentiel_id)  # first scores, as a first page view would
+    for account in accounts:
+        evaluation.scores_for(account.collectivite_id, referentiel_id)  # first scores, as a first page view would
     return accounts
 
 
@@ -213,7 +215,7 @@ class PublishMonitor:
         self._pubsub = redis.Redis.from_url(redis_url).pubsub(ignore_subscribe_messages=True)
         self._pubsub.psubscribe(CHANNEL_PREFIX + collectivite_topic("*"))
         self._stopped = threading.Event()
-        self.messages: list[tuple[float, str, str]] = []  # (time, channel, html)
+        self.messages: dict[str, list[tuple[float, str]]] = defaultdict(list)  # channel -> (time, html)
         self._thread = threading.Thread(target=self._listen, name="bench-publish-monitor", daemon=True)
         self._thread.start()
 
@@ -221,7 +223,7 @@ class PublishMonitor:
         while not self._stopped.is_set():
             message = self._pubsub.get_message(timeout=0.1)
             if message is not None:
-                self.messages.append((time.perf_counter(), message["channel"].decode(), message["data"].decode()))
+                self.messages[message["channel"].decode()].append((time.perf_counter(), message["data"].decode()))
 
     def stop(self) -> None:
         self._stopped.set()
@@ -231,8 +233,8 @@ class PublishMonitor:
     def published(self, timing: EditTiming) -> float | None:
         """When the fragment of this edit was published (None if the monitor missed it)."""
         channel = CHANNEL_PREFIX + collectivite_topic(timing.collectivite_id)
-        return next((at for at, name, html in self.messages if name == channel and at >= timing.sent
-                     and shown_realise(html, timing.edit.action_id) == timing.edit.shown), None)
+        return next((at for at, html in self.messages[channel]
+                     if at >= timing.sent and shown_realise(html, timing.edit.action_id) == timing.edit.shown), None)
 
 
 @dataclass
@@ -252,7 +254,7 @@ def _connect(base_url: str, account: Account, tree_path: str, statut_paths: dict
     editor.login(account.editor_email, PASSWORD)
     viewer.login(account.viewer_email, PASSWORD)
     csrf_token = editor.csrf_token_of(tree_path)
-    viewer.csrf_token_of(tree_path)
+    viewer.csrf_token_of(tree_path)  # the viewer's page too, loaded before it opens the websocket
     socket_url = base_url.replace("http://", "ws://") + f"/ws/collectivites/{account.collectivite_id}"
     try:
         socket = Client.connect(socket_url, headers={"Cookie": viewer.cookie_header})
@@ -324,12 +326,12 @@ def run_editors(servers: Servers, app: Flask, accounts: list[Account], referenti
     try:
         time.sleep(0.5)  # the server subscribes each socket just after the handshake
         deadline = time.monotonic() + max_seconds
-        cpu_before = _cpu_seconds(servers)
+        cpu_before, started = _cpu_seconds(servers), time.monotonic()
         with ThreadPoolExecutor(len(participants)) as pool:
             sent = pool.map(lambda p: _edit_loop(p, plan, think_seconds, deadline, result), participants)
             done = dict(zip((p.account.collectivite_id for p in participants), sent))
         result.cpu_seconds = {name: used - cpu_before[name] for name, used in _cpu_seconds(servers).items()}
-        result.load_average = os.getloadavg()[0]
+        result.seconds = time.monotonic() - started
     finally:
         for participant in participants:
             participant.viewer.close()
@@ -343,8 +345,11 @@ def run_editors(servers: Servers, app: Flask, accounts: list[Account], referenti
 
 
 def _cpu_seconds(servers: Servers) -> dict[str, float]:
-    return {"gunicorn": servers.web.cpu_seconds(), "worker RQ": servers.worker.cpu_seconds(),
+    """CPU used so far by each process of the bench, then by the rest of the machine (PostgreSQL,
+    Redis and whatever else runs there: other load skews the figures)."""
+    ours = {"gunicorn": servers.web.cpu_seconds(), "worker RQ": servers.worker.cpu_seconds(),
             "client du bench": time.process_time()}
+    return {**ours, "reste de la machine": machine_busy_seconds() - sum(ours.values())}
 
 
 def time_job_computation(account: Account, referentiel_id: str, runs: int = 30) -> list[float]:
@@ -437,25 +442,26 @@ def print_report(results: list[RunResult], job_timings: list[float]) -> None:
         for label, values in rows:
             click.echo(f"{f'K={result.editors} {label}':<40} {_figures(values)}")
     click.echo(f"{'calcul du job seul (rescore + rendu)':<40} {_figures(job_timings)}")
-    click.echo(f"\nCPU par édition (ms), sur {os.cpu_count()} CPU :")
+    click.echo(f"\nCPU occupés en moyenne pendant les éditions (sur {os.cpu_count()}), et ms de CPU par édition :")
     for result in results:
-        per_edit = ", ".join(f"{name} {1000 * seconds / max(1, len(result.timings)):.1f}"
-                             for name, seconds in result.cpu_seconds.items())
-        click.echo(f"K={result.editors} : {per_edit} ; charge de la machine (1 min) {result.load_average:.2f}")
+        edits = max(1, len(result.timings))
+        usage = ", ".join(f"{name} {seconds / max(result.seconds, 1e-9):.2f} ({1000 * seconds / edits:.1f} ms)"
+                          for name, seconds in result.cpu_seconds.items())
+        click.echo(f"K={result.editors} ({len(result.timings) / max(result.seconds, 1e-9):.0f} éditions/s) : {usage}")
     for result in results:
         for error in result.errors[:10]:
             click.echo(f"erreur (K={result.editors}) : {error}")
 
 
 @bench_cli.command("push")
-@click.option("--editors", "editor_counts", type=int, multiple=True, default=(1, 50), show_default=True,
+@click.option("--editors", "editor_counts", type=click.IntRange(1), multiple=True, default=(1, 50), show_default=True,
               help="Nombre K d'éditeurs simultanés (répétable).")
-@click.option("--edits", type=int, default=20, show_default=True, help="Éditions par éditeur.")
-@click.option("--think-ms", type=float, default=1000, show_default=True,
+@click.option("--edits", type=click.IntRange(1), default=20, show_default=True, help="Éditions par éditeur.")
+@click.option("--think-ms", type=click.FloatRange(0), default=1000, show_default=True,
               help="Temps de réflexion moyen entre deux éditions d'un éditeur (±50 %).")
-@click.option("--max-seconds", type=float, default=120, show_default=True, help="Durée maximale par valeur de K.")
+@click.option("--max-seconds", type=click.FloatRange(1), default=120, show_default=True, help="Durée maximale par valeur de K.")
 @click.option("--referentiel", "referentiel_id", default="cae", show_default=True)
-@click.option("--threads", type=int, default=64, show_default=True, help="Threads de gunicorn.")
+@click.option("--threads", type=click.IntRange(2), default=64, show_default=True, help="Threads de gunicorn.")
 def bench_push_command(editor_counts, edits, think_ms, max_seconds, referentiel_id, threads) -> None:
     """Latence édition → fragment poussé (PostgreSQL, Redis, gunicorn gthread, un worker RQ).
 

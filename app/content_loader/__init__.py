@@ -5,14 +5,16 @@
                  `referentiel.py` and `points.py`; never raises, collects every error
 - `store.py`     Content -> database rows, one transaction (the only module importing models)
 
-Public API (no database): `check_dir`, `check_with_override`; with a session: `load_dir`.
+Public API (no database): `check_dir`, `check_with_override`, `normalise_path`; with a session:
+`load_dir`.
 Where files go (which kind each folder holds) is described in `layout.py`.
 
 `check_with_override(root, relative_path, text)` returns, besides the content and errors of
 the whole directory with that file's text replaced, the `ParsedFile` of that text:
 
     ParsedFile.path, .kind ("referentiel", "questions", "regles", "indicateurs", "preuves",
-        "thematiques", or None for a path that is not content), .errors (YAML errors only),
+        "thematiques", or None for a path that is not content), .errors (YAML errors and sections too
+        long or too deeply nested to render as markdown),
     ParsedFile.nodes: list[Node], each Node having
         title (str | None), line (1-based),
         fields (dict: the merged yaml), field_lines (key -> line),
@@ -49,7 +51,7 @@ from app.content_loader.validate import validate
 __all__ = [
     "ActionDef", "ChoixDef", "Content", "ContentError", "IndicateurDef", "Node", "ParsedFile", "PreuveDef",
     "QuestionDef", "ReferentielDef", "RegleDef", "RegleSetDef", "Section",
-    "check_dir", "check_with_override", "content_files", "load_dir", "parse_text",
+    "check_dir", "check_with_override", "content_files", "load_dir", "normalise_path", "parse_text",
 ]
 
 # Bumped when parsing or validation changes what is stored, so an unchanged text reloads.
@@ -75,8 +77,15 @@ def check_dir(root: str | Path, progress: Callable[[int], None] | None = None) -
     return content, errors
 
 
+def normalise_path(relative_path: str) -> str:
+    """`./referentiels\\cae//1.md ` -> `referentiels/cae/1.md`; "" for an empty path."""
+    path = PurePosixPath(relative_path.strip().replace("\\", "/").strip("/")).as_posix()
+    return "" if path == "." else path
+
+
 def check_with_override(root: str | Path, relative_path: str, text: str) -> tuple[Content, list[ContentError], ParsedFile]:
-    relative_path = PurePosixPath(relative_path.replace("\\", "/").strip("/")).as_posix()
+    """Check `root` with the file `relative_path` (normalised first) holding `text`."""
+    relative_path = normalise_path(relative_path)
     content, errors, parsed = _check(Path(root), {relative_path: text})
     override = parsed[relative_path]
     if override.kind is None:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from app.content_loader.model import ContentError
-from app.markdown import render_markdown
+from app.markdown import check_markdown, render_markdown
 
 _HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _FENCE_OPEN = re.compile(r"^ {0,3}(?:(`{3,})[ \t]*([^\s`]*)[^`]*|(~{3,})[ \t]*(\S*).*)$")
@@ -37,6 +37,7 @@ try:
     _YAML_LOADER = yaml.CSafeLoader
 except AttributeError:  # PyYAML built without libyaml
     _YAML_LOADER = yaml.SafeLoader
+_ALIAS_REFUSED = "Les ancres et alias YAML (&nom, *nom) ne sont pas autorisés"
 
 
 def snake(text: str) -> str:
@@ -142,7 +143,10 @@ class _Reader:
         if self.fence:  # unclosed fence: it runs to the end of the file, as in CommonMark
             self._close_fence()
         for section in self.sections:
-            section.html = render_markdown("\n".join(section.lines))
+            text = "\n".join(section.lines)
+            if problem := check_markdown(text):
+                self.errors.append(ContentError(self.path, section.line, f"Section « {section.title} » : {problem}"))
+            section.html = render_markdown(text)
         for node in self.after_code_nodes:
             node.after_code_html = render_markdown("\n".join(node.after_code_lines))
 
@@ -172,8 +176,13 @@ class _Reader:
         self.after_code_nodes.add(node)
 
     def _merge_yaml(self, node: Node, fence_line: int, body: list[str]) -> None:
+        text = "\n".join(body)
         try:
-            data = yaml.load("\n".join(body), Loader=_YAML_LOADER)
+            if alias_line := _first_anchor_or_alias(text):
+                self.errors.append(ContentError(self.path, fence_line + alias_line, _ALIAS_REFUSED))
+                node.yaml_failed = True
+                return
+            data = yaml.load(text, Loader=_YAML_LOADER)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = fence_line + 1 + mark.line if mark else fence_line
@@ -228,6 +237,17 @@ class _Reader:
     def _text(self, line: str) -> None:
         if self.target is not None:
             self.target.append(line)
+
+
+def _first_anchor_or_alias(text: str) -> int | None:
+    """Line (1-based) of the first `&anchor` or `*alias`: refused, as aliases let a few bytes
+    expand into a huge document. The events are only read when such a character is present."""
+    if "&" not in text and "*" not in text:
+        return None
+    for event in yaml.parse(text, Loader=_YAML_LOADER):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            return event.start_mark.line + 1
+    return None
 
 
 def _scalar_text(raw: str) -> str:

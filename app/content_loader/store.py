@@ -1,10 +1,11 @@
 """Write checked Content to the database, in one transaction (the only module importing models).
 
 - Same content hash as the last loaded version: nothing is written ("inchangé").
-- Otherwise rows are updated in place by id, new ones inserted; actions, questions,
-  indicateurs and preuves that disappeared are marked `archived` (user data keyed on their id
-  is kept) and reported (action ids as they are, others as `question:<id>`, `indicateur:<id>`,
-  `preuve:<id>`); rules, choix, thématiques and the action links are replaced.
+- Otherwise rows are updated in place by id, new ones inserted; référentiels, actions,
+  questions, indicateurs and preuves that disappeared are marked `archived` (user data keyed on
+  their id is kept) and reported (action ids as they are, others as `referentiel:<id>`,
+  `question:<id>`, `indicateur:<id>`, `preuve:<id>`); rules, choix, thématiques and the action
+  links are replaced.
 - A ContentVersion row records the hash, source, time, counts and removed ids.
 Any failure rolls the whole load back, leaving the previous content untouched.
 """
@@ -84,10 +85,10 @@ def total_steps(content: Content) -> int:
 
 def _write(session: Session, content: Content, advance: Callable[[int], None]) -> list[str]:
     removed: list[str] = []
-    _sync(session, Referentiel, [
+    removed += _sync(session, Referentiel, [
         {"id": ref.id, "nom": ref.nom, "action_level": ref.action_level, "points": ref.points}
         for ref in content.referentiels.values()
-    ], archive=False)
+    ], label="referentiel:")
     action_rows = [_action_row(action) for ref in content.referentiels.values() for action in ref.actions.values()]
     removed += _sync(session, Action, action_rows)
     advance(len(action_rows))
@@ -146,22 +147,17 @@ def _action_row(action) -> dict:
     }
 
 
-def _sync(session: Session, model, rows: list[dict], archive: bool = True, label: str = "") -> list[str]:
-    """Upsert `rows` by id; with `archive`, mark rows absent from `rows` archived and return
-    their ids, each prefixed with `label`."""
-    if archive:
-        existing = dict(session.execute(select(model.id, model.archived)).all())
-        rows = [{**row, "archived": False} for row in rows]
-    else:
-        existing = {key: False for key in session.scalars(select(model.id))}
+def _sync(session: Session, model, rows: list[dict], label: str = "") -> list[str]:
+    """Upsert `rows` by id, mark rows absent from `rows` archived and return their ids, each
+    prefixed with `label`."""
+    existing = dict(session.execute(select(model.id, model.archived)).all())
+    rows = [{**row, "archived": False} for row in rows]
     new = [row for row in rows if row["id"] not in existing]
     old = [row for row in rows if row["id"] in existing]
     if new:
         session.execute(insert(model), new)
     if old:
         session.execute(update(model), old)
-    if not archive:
-        return []
     kept = {row["id"] for row in rows}
     gone = sorted(key for key, archived in existing.items() if key not in kept and not archived)
     for start in range(0, len(gone), _CHUNK):

@@ -1,4 +1,5 @@
 """Account tables: users, their memberships in collectivités, join requests, invitations, login failures."""
+import hashlib
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -22,6 +23,11 @@ class User(UserMixin, db.Model):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     memberships: Mapped[list["Membership"]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    def get_id(self) -> str:
+        """What flask-login keeps in the session: changes with the password (see app.auth.load_user)."""
+        stamp = hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+        return f"{self.id}:{stamp}"
 
 
 class Membership(db.Model):

@@ -29,6 +29,8 @@ class Referentiel(db.Model):
     nom: Mapped[str] = mapped_column(Text)
     action_level: Mapped[int] = mapped_column(Integer)
     points: Mapped[float] = mapped_column(Float)
+    # Set when a newer content edition no longer has this référentiel (user data stays attached).
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Action(db.Model):

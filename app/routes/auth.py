@@ -1,26 +1,43 @@
-"""Sign up, log in / out, password reset, account page."""
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+"""Sign up, log in / out, password reset, account page, and the answer to a refused CSRF token."""
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import CSRFError
 
 from app.auth import user_for_reset_token
+from app.htmx import is_htmx
+from app.mail import external_url
 from app.services import accounts
 from app.services.accounts import FormErrors
 
 bp = Blueprint("auth", __name__)
+CSRF_REFUSED = ("Votre session a expiré ou la page était trop ancienne : l'action n'a pas été enregistrée. "
+                "Rechargez la page puis recommencez.")
 
 
-@bp.before_app_request
-def _reload_current_user():
-    # flask-login caches the user on `g`, which outlives a request when tests share one app context.
-    g.pop("_login_user", None)
+def local_path(target: str | None) -> str | None:
+    """`target` if it is a path on this site ("/..."), else None: no open redirect.
+
+    Browsers drop tabs and newlines inside URLs and read "\\" as "/", so "/\\t/evil.example" would
+    become "//evil.example": any control character, space or backslash refuses the target.
+    """
+    if not target or any(c.isspace() or ord(c) < 32 or ord(c) == 127 or c == "\\" for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
 
 
-def _next_url() -> str:
-    """The `next` target if it is a path on this site, else "Mes collectivités" (no open redirect)."""
-    target = request.values.get("next", "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("collectivites.mine")
+def _next_url(default: str = "collectivites.mine") -> str:
+    return local_path(request.values.get("next")) or url_for(default)
+
+
+def _start_session(user, remember: bool = False) -> None:
+    # A fresh session at login: nothing (CSRF token included) carries over from before.
+    session.clear()
+    login_user(user, remember=remember)
 
 
 def _rejected(template: str, error: FormErrors, **context):
@@ -30,15 +47,15 @@ def _rejected(template: str, error: FormErrors, **context):
 @bp.route("/inscription", methods=["GET", "POST"])
 def signup():
     if request.method == "GET":
-        return render_template("pages/auth/signup.html", errors={}, form={})
+        return render_template("pages/auth/signup.html", errors={}, form={"next": request.args.get("next", "")})
     try:
         form = request.form
         user = accounts.register_user(form.get("email", ""), form.get("password", ""), form.get("name", ""))
     except FormErrors as error:
         return _rejected("pages/auth/signup.html", error)
-    login_user(user)
+    _start_session(user)
     flash("Votre compte est créé. Rejoignez maintenant votre collectivité.", "success")
-    return redirect(url_for("collectivites.directory"))
+    return redirect(_next_url(default="collectivites.directory"))
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
@@ -50,13 +67,14 @@ def login():
         user = accounts.authenticate(form.get("email", ""), form.get("password", ""), request.remote_addr or "")
     except FormErrors as error:
         return _rejected("pages/auth/login.html", error)
-    login_user(user, remember=request.form.get("remember") == "on")
+    _start_session(user, remember=request.form.get("remember") == "on")
     return redirect(_next_url())
 
 
 @bp.post("/deconnexion")
 def logout():
-    logout_user()
+    session.clear()
+    logout_user()  # after clear: it leaves the mark that deletes the remember-me cookie
     flash("Vous êtes déconnecté.", "info")
     return redirect(url_for("main.home"))
 
@@ -66,7 +84,7 @@ def forgot_password():
     if request.method == "GET":
         return render_template("pages/auth/forgot_password.html", sent=False, form={})
     accounts.send_password_reset(
-        request.form.get("email", ""), lambda token: url_for("auth.reset_password", token=token, _external=True)
+        request.form.get("email", ""), lambda token: external_url("auth.reset_password", token=token)
     )
     return render_template("pages/auth/forgot_password.html", sent=True, form={})
 
@@ -88,3 +106,14 @@ def reset_password(token: str):
 @login_required
 def account():
     return render_template("pages/auth/account.html", user=current_user)
+
+
+@bp.app_errorhandler(CSRFError)
+def csrf_refused(_error):
+    """htmx: reload the page (it then carries a valid token); a form: a French page leading back."""
+    if is_htmx():
+        flash(CSRF_REFUSED, "error")
+        return CSRF_REFUSED, 400, {"HX-Refresh": "true"}
+    referrer = urlsplit(request.referrer or "")
+    back = local_path(referrer.path) if referrer.netloc == request.host else None
+    return render_template("errors/csrf.html", message=CSRF_REFUSED, back=back or url_for("main.home")), 400

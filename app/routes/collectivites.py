@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
 from app.htmx import is_htmx
+from app.mail import external_url
 from app.models.accounts import ROLE_LABELS
 from app.models.collectivites import KINDS
 from app.policy import can, require_permission
@@ -55,10 +56,11 @@ def request_join(collectivite_id: int):
 @bp.get("/collectivites/<int:collectivite_id>/membres")
 @require_permission("read")
 def members(collectivite_id: int):
+    is_admin = can(current_user, "admin", collectivite_id)
     return render_template(
         "pages/collectivites/members.html",
-        **accounts.members_overview(collectivite_id),
-        is_admin=can(current_user, "admin", collectivite_id),
+        **accounts.members_overview(collectivite_id, for_admin=is_admin),
+        is_admin=is_admin,
         current_user_id=current_user.id,
         role_labels=ROLE_LABELS,
     )
@@ -122,7 +124,7 @@ def create_invitation(collectivite_id: int):
         flash(" ".join(error.errors.values()), "error")
     else:
         # Shown once: only the token's hash is stored.
-        flash(url_for(".invitation", token=token, _external=True), "invitation")
+        flash(external_url("collectivites.invitation", token=token), "invitation")
     return redirect(url_for(".members", collectivite_id=collectivite_id))
 
 
@@ -133,9 +135,9 @@ def invitation(token: str):
         return render_template("pages/collectivites/invitation.html", invitation=accounts.valid_invitation(token),
                                token=token, role_labels=ROLE_LABELS)
     try:
-        accepted = accounts.accept_invitation(token, current_user)
+        collectivite_id = accounts.accept_invitation(token, current_user)
     except FormErrors as error:
         flash(" ".join(error.errors.values()), "error")
         return redirect(url_for(".mine"))
     flash("Invitation acceptée : bienvenue !", "success")
-    return redirect(url_for(".members", collectivite_id=accepted.collectivite_id))
+    return redirect(url_for(".members", collectivite_id=collectivite_id))

@@ -1,9 +1,11 @@
 """Websocket of a collectivité's pages: pushes the refreshed score fragments (htmx-ext-ws swaps them)."""
 from flask import Blueprint, current_app, request
+from flask_login import current_user
 
 from app.extensions import db, sock
+from app.fragments import scores_resync_html
 from app.live import collectivite_topic, current_hub, init_hub, pump
-from app.policy import check_permission
+from app.policy import can, check_permission
 from app.queue import init_queue
 
 bp = Blueprint("live", __name__)
@@ -25,10 +27,25 @@ def _require_read_right():
 
 @sock.route("/ws/collectivites/<int:collectivite_id>", bp=bp)
 def collectivite_socket(ws, collectivite_id: int):
+    user = current_user._get_current_object()
     db.session.remove()  # the socket may stay open for hours: hold no database connection
     hub = current_hub()
     subscription = hub.subscribe([collectivite_topic(collectivite_id)])
     try:
-        pump(ws, subscription, current_app.config.get("LIVE_KEEPALIVE_SECONDS", KEEPALIVE_SECONDS))
+        pump(
+            ws,
+            subscription,
+            current_app.config.get("LIVE_KEEPALIVE_SECONDS", KEEPALIVE_SECONDS),
+            resync=lambda since: _released(scores_resync_html, collectivite_id, since),
+            allowed=lambda: _released(can, user, "read", collectivite_id),  # the right may be withdrawn meanwhile
+        )
     finally:
         hub.unsubscribe(subscription)
+
+
+def _released(func, *args):
+    """func(*args), then the database connection goes back to the pool."""
+    try:
+        return func(*args)
+    finally:
+        db.session.remove()

@@ -9,12 +9,12 @@ import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.auth import hash_password, make_reset_token, user_for_reset_token, verify_password
 from app.extensions import db
-from app.mail import send_mail
+from app.mail import send_mail_after_response
 from app.models import Collectivite, Invitation, JoinRequest, LoginFailure, Membership, User
 from app.models.accounts import ROLES
 
@@ -23,6 +23,7 @@ LOGIN_MAX_FAILURES = 5
 LOGIN_WINDOW = timedelta(minutes=15)
 INVITATION_LIFETIME = timedelta(days=7)
 INVALID_RESET_LINK = "Ce lien n'est plus valide. Demandez un nouveau lien de réinitialisation."
+INVALID_INVITATION = "Cette invitation n'est plus valide (déjà utilisée ou expirée)."
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -71,22 +72,32 @@ def register_user(email: str, password: str, name: str) -> User:
 
 
 def authenticate(email: str, password: str, ip: str) -> User:
-    """The user for these credentials; counts failures per e-mail + IP in the database."""
+    """The user for these credentials; at most LOGIN_MAX_FAILURES tries per e-mail + IP and window.
+
+    The try is written (and committed) BEFORE the password is checked, then counted: of N concurrent
+    guesses each sees at least every try committed before its own, so no more than the limit get
+    checked. A successful login clears the tries of that e-mail + IP.
+    """
     email, now = normalise_email(email), utcnow()
-    recent_failures = db.session.scalar(
+    attempt = LoginFailure(email=email, ip=ip, created_at=now)
+    expired = LoginFailure.created_at <= now - LOGIN_WINDOW
+    db.session.execute(delete(LoginFailure).where(LoginFailure.email == email, expired))
+    db.session.add(attempt)
+    db.session.commit()
+    tries = db.session.scalar(
         select(func.count()).where(
             LoginFailure.email == email, LoginFailure.ip == ip, LoginFailure.created_at > now - LOGIN_WINDOW
         )
     )
-    if recent_failures >= LOGIN_MAX_FAILURES:
+    if tries > LOGIN_MAX_FAILURES:
+        db.session.delete(attempt)  # refused without a check: it need not lengthen the lock-out
+        db.session.commit()
         minutes = int(LOGIN_WINDOW.total_seconds() // 60)
         raise FormErrors({"form": f"Trop de tentatives de connexion. Réessayez dans {minutes} minutes."})
     user = db.session.scalar(select(User).where(User.email == email))
-    if user is None or not user.is_active or not verify_password(user.password_hash, password or ""):
-        expired = LoginFailure.created_at <= now - LOGIN_WINDOW
-        db.session.execute(delete(LoginFailure).where(LoginFailure.email == email, expired))
-        db.session.add(LoginFailure(email=email, ip=ip, created_at=now))
-        db.session.commit()
+    # Unknown accounts are checked against a dummy hash: same time as a wrong password.
+    valid = verify_password(user.password_hash if user is not None else None, password or "")
+    if not valid or not user.is_active:
         raise FormErrors({"form": "Adresse e-mail ou mot de passe incorrect."})
     db.session.execute(delete(LoginFailure).where(LoginFailure.email == email, LoginFailure.ip == ip))
     db.session.commit()
@@ -94,11 +105,12 @@ def authenticate(email: str, password: str, ip: str) -> User:
 
 
 def send_password_reset(email: str, reset_url: Callable[[str], str]) -> None:
-    """Mail a reset link if the account exists; says nothing either way (no account probing)."""
+    """Mail a reset link if the account exists; says nothing either way (no account probing): the mail
+    leaves after the response, so neither the answer nor its timing depends on the account."""
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None or not user.is_active:
         return
-    send_mail(
+    send_mail_after_response(
         user.email,
         "Réinitialisation de votre mot de passe",
         f"Bonjour {user.name},\n\nPour choisir un nouveau mot de passe, ouvrez ce lien (valable une heure, "
@@ -176,14 +188,28 @@ def decide_join_request(
     collectivite_id: int, request_id: int, decided_by: User, accept: bool, role: str = "lecture"
 ) -> None:
     _check_role(role)
-    join_request = db.session.get(JoinRequest, request_id)
-    if join_request is None or join_request.collectivite_id != collectivite_id or join_request.status != "pending":
+    # Conditional update: of two admins deciding at once, only one changes the row.
+    decided = db.session.execute(
+        update(JoinRequest)
+        .where(JoinRequest.id == request_id, JoinRequest.collectivite_id == collectivite_id,
+               JoinRequest.status == "pending")
+        .values(status="accepted" if accept else "refused", decided_at=utcnow(), decided_by_id=decided_by.id)
+        .returning(JoinRequest.user_id)
+    ).scalar_one_or_none()
+    if decided is None:
+        db.session.rollback()
         raise FormErrors({"form": "Cette demande a déjà été traitée."})
-    join_request.status = "accepted" if accept else "refused"
-    join_request.decided_at, join_request.decided_by_id = utcnow(), decided_by.id
-    if accept and _membership(collectivite_id, join_request.user_id) is None:
-        _add_member(join_request.user_id, collectivite_id, role)
-    db.session.commit()
+    if accept and _membership(collectivite_id, decided) is None:
+        _add_member(decided, collectivite_id, role)
+    _commit_membership()
+
+
+def _commit_membership() -> None:
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same membership was created concurrently
+        db.session.rollback()
+        raise FormErrors({"form": "Cette personne est déjà membre de la collectivité."}) from None
 
 
 def _member_or_error(collectivite_id: int, user_id: int) -> Membership:
@@ -244,25 +270,40 @@ def valid_invitation(token: str) -> Invitation | None:
     return invitation
 
 
-def accept_invitation(token: str, user: User) -> Invitation:
+def accept_invitation(token: str, user: User) -> int:
+    """Make `user` a member with the invitation's role; returns the collectivité id."""
     invitation = valid_invitation(token)
     if invitation is None:
-        raise FormErrors({"form": "Cette invitation n'est plus valide (déjà utilisée ou expirée)."})
-    _locked_collectivite(invitation.collectivite_id)
-    if _membership(invitation.collectivite_id, user.id) is not None:
+        raise FormErrors({"form": INVALID_INVITATION})
+    collectivite_id, role = invitation.collectivite_id, invitation.role
+    _locked_collectivite(collectivite_id)
+    if _membership(collectivite_id, user.id) is not None:
         raise FormErrors({"form": "Vous êtes déjà membre de cette collectivité."})
-    _add_member(user.id, invitation.collectivite_id, invitation.role)
-    invitation.used_at, invitation.used_by_id = utcnow(), user.id
-    db.session.commit()
-    return invitation
+    # Conditional update: a link used concurrently (or since it was read) changes no row.
+    now = utcnow()
+    used = db.session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.used_at.is_(None), Invitation.expires_at > now)
+        .values(used_at=now, used_by_id=user.id)
+    ).rowcount
+    if used != 1:
+        db.session.rollback()
+        raise FormErrors({"form": INVALID_INVITATION})
+    _add_member(user.id, collectivite_id, role)
+    _commit_membership()
+    return collectivite_id
 
 
-def members_overview(collectivite_id: int) -> dict:
-    """What the members page shows: the collectivité, members, pending requests, open invitations."""
+def members_overview(collectivite_id: int, for_admin: bool) -> dict:
+    """What the members page shows: the collectivité and its members; for an admin also the pending
+    requests and open invitations (other members never get them, not even hidden)."""
+    collectivite = db.get_or_404(Collectivite, collectivite_id)
     members = db.session.execute(
         select(Membership, User).join(User, User.id == Membership.user_id)
         .where(Membership.collectivite_id == collectivite_id).order_by(User.name)
     ).all()
+    if not for_admin:
+        return {"collectivite": collectivite, "members": members, "requests": [], "invitations": []}
     requests = db.session.execute(
         select(JoinRequest, User).join(User, User.id == JoinRequest.user_id)
         .where(JoinRequest.collectivite_id == collectivite_id, JoinRequest.status == "pending")
@@ -276,7 +317,7 @@ def members_overview(collectivite_id: int) -> dict:
         ).order_by(Invitation.created_at)
     ).all()
     return {
-        "collectivite": db.get_or_404(Collectivite, collectivite_id),
+        "collectivite": collectivite,
         "members": members,
         "requests": requests,
         "invitations": invitations,

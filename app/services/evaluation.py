@@ -2,13 +2,15 @@
 app.scoring, stored in ScoreState (one row per collectivité × référentiel) and ScoreHistory
 (the totals of each day).
 
-rescore() stores with a compare-and-set on the edit revision it read, so a slow computation never
-overwrites fresher scores, and returns only the records that changed (what the pages must swap).
+rescore() stores with a compare-and-set on the edit revision and the content version it read, so
+a slow computation never overwrites fresher scores (later edits or newer content), and returns only
+the records that changed (what the pages must swap).
 """
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -99,7 +101,8 @@ def is_desactive(collectivite_id: int, action_id: str) -> bool:
 def rescore(collectivite_id: int, referentiel_id: str) -> ScoreUpdate | None:
     """Recompute and store the scores; None when they were fresh already or a fresher
     computation got stored first. The caller commits."""
-    content, version_id = _content(), _content_version_id()
+    version_id = _content_version_id()  # read first: a reload in between makes the content newer, never older
+    content = _content()
     if referentiel_id not in content.trees:
         raise ValueError(f"référentiel inconnu du contenu chargé : {referentiel_id}")
     key = (collectivite_id, referentiel_id)
@@ -113,13 +116,17 @@ def rescore(collectivite_id: int, referentiel_id: str) -> ScoreUpdate | None:
     revision = state.edit_revision  # read BEFORE the statuts: the scores are at least this fresh
     tree = content.trees[referentiel_id]
     table = score_referentiel(tree, _statuts(collectivite_id, referentiel_id), consequences_for(collectivite_id))
-    records = {record.action_id: list(vars(record).values())[1:] for record in table.records()}
+    records = {action_id: list(values) for action_id, values in table.rows().items()}
 
     # Compare-and-set: claim the row (the no-op UPDATE locks it until commit, on PostgreSQL and
-    # SQLite alike) only if no fresher computation is stored, then write.
+    # SQLite alike) only if no fresher computation is stored (later edits, or newer content: the
+    # content was reloaded while this one computed), then write.
     stored = db.session.execute(
         _where_key(update(ScoreState), key)
-        .where(ScoreState.scored_revision <= revision)
+        .where(
+            ScoreState.scored_revision <= revision,
+            or_(ScoreState.content_version_id.is_(None), ScoreState.content_version_id <= version_id),
+        )
         .values(scored_revision=ScoreState.scored_revision)
         .returning(ScoreState.scored_revision, ScoreState.content_version_id, ScoreState.computed_at)
         .execution_options(synchronize_session=False)
@@ -188,6 +195,21 @@ def scores_for(collectivite_id: int, referentiel_id: str) -> StoredScores:
         db.session.commit()
         state = db.session.get(ScoreState, (collectivite_id, referentiel_id))
     return StoredScores(state.scores or {})
+
+
+def scores_rescored_since(collectivite_id: int, since: datetime) -> dict[str, StoredScores]:
+    """référentiel id -> stored scores, for the référentiels of the collectivité re-scored after an
+    edit (what pushes them to the pages; a first computation pushes nothing) at or after `since`
+    (naive UTC)."""
+    rows = db.session.execute(
+        select(ScoreState.referentiel_id, ScoreState.scores).where(
+            ScoreState.collectivite_id == collectivite_id,
+            ScoreState.computed_at >= since,
+            ScoreState.scored_revision > 0,
+            ScoreState.scores.is_not(None),
+        )
+    )
+    return {referentiel_id: StoredScores(scores) for referentiel_id, scores in rows}
 
 
 def stale_score_keys() -> list[tuple[int, str]]:

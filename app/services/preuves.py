@@ -18,10 +18,9 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Action, PreuveFichier, PreuveLien, User
-from app.policy import can
+from app.models import PreuveFichier, PreuveLien, User
 from app.services.accounts import utcnow
-from app.services.suivi import InvalidEdit, record_history
+from app.services.suivi import InvalidEdit, live_action, record_history, require_edit
 
 MAX_FILE_SIZE = 10 * 1024 * 1024
 MAX_URL_LENGTH = 2000
@@ -132,8 +131,8 @@ def display_filename(filename: str | None) -> str:
 
 def add_fichier(user, collectivite_id: int, action_id: str, stream, filename: str | None) -> PreuveFichier:
     """Store an uploaded file (a binary stream) as a preuve of the action."""
-    _require_edit(user, collectivite_id)
-    _live_action(action_id)
+    require_edit(user, collectivite_id)
+    live_action(action_id)
     if not filename:
         raise InvalidEdit("choisissez un fichier à envoyer")
     name = display_filename(filename)
@@ -183,7 +182,7 @@ def stored_path(fichier: PreuveFichier) -> Path:
 
 def delete_fichier(user, collectivite_id: int, fichier_id: int) -> str | None:
     """Delete a file preuve; returns its action id, None when there is no such file."""
-    _require_edit(user, collectivite_id)
+    require_edit(user, collectivite_id)
     fichier = fichier_of(collectivite_id, fichier_id)
     if fichier is None:
         return None
@@ -199,8 +198,8 @@ def delete_fichier(user, collectivite_id: int, fichier_id: int) -> str | None:
 
 
 def add_lien(user, collectivite_id: int, action_id: str, titre: str, url: str) -> PreuveLien:
-    _require_edit(user, collectivite_id)
-    _live_action(action_id)
+    require_edit(user, collectivite_id)
+    live_action(action_id)
     titre, url = (titre or "").strip(), (url or "").strip()
     if not titre:
         raise InvalidEdit("indiquez le titre du lien")
@@ -224,7 +223,7 @@ def lien_of(collectivite_id: int, lien_id: int) -> PreuveLien | None:
 
 def delete_lien(user, collectivite_id: int, lien_id: int) -> str | None:
     """Delete a link preuve; returns its action id, None when there is no such link."""
-    _require_edit(user, collectivite_id)
+    require_edit(user, collectivite_id)
     lien = lien_of(collectivite_id, lien_id)
     if lien is None:
         return None
@@ -234,15 +233,3 @@ def delete_lien(user, collectivite_id: int, lien_id: int) -> str | None:
     db.session.delete(lien)
     db.session.commit()
     return action_id
-
-
-def _require_edit(user, collectivite_id: int) -> None:
-    if not can(user, "edit", collectivite_id):
-        raise PermissionError("droit d'édition requis sur cette collectivité")
-
-
-def _live_action(action_id: str) -> Action:
-    action = db.session.get(Action, action_id)
-    if action is None or action.archived:
-        raise InvalidEdit(f"action inconnue : {action_id}")
-    return action

@@ -6,11 +6,12 @@ file replaced (or added) in the directory, and turned into a tree ready to displ
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.content_loader import Content, ContentError, Node, check_with_override, content_files
+from app.content_loader import Content, ContentError, Node, check_with_override, content_files, normalise_path
 from app.content_loader.layout import folder_name
 
 ERRORS_SHOWN = 100
 NEW_FILE_PATH = "referentiels/cae/nouveau.md"
+TEXT_MAX_LENGTH = 200_000  # characters; the largest real content file is ten times smaller
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,11 @@ def open_file(root: str | Path, relative_path: str) -> PreviewPage | None:
 
 def edited_file(root: str | Path, relative_path: str, text: str) -> PreviewPage:
     """The page for a text being edited as the file `relative_path` (which need not exist)."""
-    path = relative_path.strip().strip("/") or NEW_FILE_PATH
+    path = normalise_path(relative_path) or NEW_FILE_PATH
+    if len(text) > TEXT_MAX_LENGTH:
+        limit = f"{TEXT_MAX_LENGTH:,}".replace(",", "\u202f")
+        too_long = ContentError(path, 1, f"Texte trop long : {limit} caractères au plus (fichier non analysé).")
+        return PreviewPage(_list_files(Path(root)), path, text, Preview(path, None, [], [too_long], [], 0))
     return PreviewPage(_list_files(Path(root)), path, text, preview(root, path, text))
 
 

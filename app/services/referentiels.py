@@ -1,11 +1,12 @@
 """Read-only queries behind the référentiel pages: tree levels, action detail, search.
 
 Every function reads through the content models and returns plain rows or small dataclasses;
-archived actions (gone from the current content edition) are never shown.
+archived référentiels and actions (gone from the current content edition) are never shown.
 """
 import unicodedata
 from dataclasses import dataclass, field
 
+from flask import url_for
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -72,6 +73,19 @@ class ActionDetail:
     regles: list[PersonnalisationRegle] = field(default_factory=list)
     preuves: list[Preuve] = field(default_factory=list)
 
+    def breadcrumbs(self, root_crumbs: list[tuple[str, str]] | None = None, endpoints: str = "referentiels",
+                    url_args: dict | None = None) -> list[tuple[str, str | None]]:
+        """(label, url) from the site root to this action; `endpoints` is the blueprint whose
+        tree and action pages the links open (a collectivité's workspace passes its own)."""
+        args = {"referentiel_id": self.referentiel.id, **(url_args or {})}
+        root = root_crumbs or [("Accueil", url_for("main.home")), ("Référentiels", url_for("referentiels.list_referentiels"))]
+        return [
+            *root,
+            (self.referentiel.nom, url_for(f"{endpoints}.show_tree", **args)),
+            *((f"{a.identifiant} {a.nom}", url_for(f"{endpoints}.show_action", action_id=a.id, **args)) for a in self.ancestors),
+            (f"{self.action.identifiant} {self.action.nom}", None),
+        ]
+
 
 @dataclass(frozen=True)
 class SearchResults:
@@ -81,13 +95,13 @@ class SearchResults:
 
 
 def list_referentiels() -> list[ReferentielSummary]:
-    """All loaded référentiels with their number of live actions."""
+    """All live référentiels with their number of live actions."""
     counts = dict(
         db.session.execute(
             select(Action.referentiel_id, func.count()).where(~Action.archived).group_by(Action.referentiel_id)
         ).all()
     )
-    referentiels = db.session.scalars(select(Referentiel).order_by(Referentiel.id))
+    referentiels = db.session.scalars(select(Referentiel).where(~Referentiel.archived).order_by(Referentiel.id))
     return [ReferentielSummary(ref, counts.get(ref.id, 0)) for ref in referentiels]
 
 
@@ -101,7 +115,7 @@ def tree_level(referentiel_id: str, parent_id: str) -> TreeLevel | None:
     parent = _live_action(referentiel_id, parent_id)
     if parent is None:
         return None
-    return TreeLevel(db.session.get(Referentiel, referentiel_id), parent, _children(parent.id))
+    return TreeLevel(_live_referentiel(referentiel_id), parent, _children(parent.id))
 
 
 def action_detail(referentiel_id: str, action_id: str) -> ActionDetail | None:
@@ -109,7 +123,7 @@ def action_detail(referentiel_id: str, action_id: str) -> ActionDetail | None:
     action = _live_action(referentiel_id, action_id)
     if action is None:
         return None
-    referentiel = db.session.get(Referentiel, referentiel_id)
+    referentiel = _live_referentiel(referentiel_id)
     return ActionDetail(
         referentiel=referentiel,
         action=action,
@@ -136,7 +150,7 @@ def search_actions(referentiel_id: str, query: str, limit: int = SEARCH_LIMIT) -
     None when the référentiel is unknown. Matching ignores case and accents ("energie" finds
     "Énergie"); it runs in Python because SQLite's lower() leaves non-ASCII letters alone.
     """
-    referentiel = db.session.get(Referentiel, referentiel_id)
+    referentiel = _live_referentiel(referentiel_id)
     if referentiel is None:
         return None
     words = _fold(query).split()
@@ -160,11 +174,16 @@ def _fold(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
+def _live_referentiel(referentiel_id: str) -> Referentiel | None:
+    referentiel = db.session.get(Referentiel, referentiel_id)
+    return None if referentiel is None or referentiel.archived else referentiel
+
+
 def _live_action(referentiel_id: str, action_id: str) -> Action | None:
     action = db.session.get(Action, action_id)
     if action is None or action.archived or action.referentiel_id != referentiel_id:
         return None
-    return action
+    return action if _live_referentiel(referentiel_id) else None
 
 
 def _children(parent_id: str) -> list[Node]:

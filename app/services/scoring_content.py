@@ -12,7 +12,9 @@ from sqlalchemy import select
 from app.models.content import Action, ContentVersion, Personnalisation, PersonnalisationRegle, Question, Referentiel
 from app.scoring import QuestionSpec, ReferentielTree, RuleSet, ScoringContent, build_scoring_content
 
-_cache: dict[tuple, ScoringContent] = {}  # (ContentVersion id, hash, loaded_at) -> content
+# ((ContentVersion id, hash, loaded_at), content) of the latest load seen. Web threads and the
+# in-process job thread share it: it is replaced by one assignment, never cleared then filled.
+_latest: tuple[tuple, ScoringContent] | None = None
 
 
 def scoring_content_from_content(content) -> ScoringContent:
@@ -44,16 +46,19 @@ def scoring_content_from_db(session) -> ScoringContent | None:
     ).first()
     if version is None:
         return None
-    key = tuple(version)
-    if key not in _cache:
-        _cache.clear()
-        _cache[key] = _build_from_db(session)
-    return _cache[key]
+    global _latest
+    key, latest = tuple(version), _latest
+    if latest is None or latest[0] != key:
+        latest = (key, _build_from_db(session))  # two threads may both build it: same result
+        _latest = latest
+    return latest[1]
 
 
 def _build_from_db(session) -> ScoringContent:
     actions = session.execute(
-        select(Action.id, Action.referentiel_id, Action.parent_id, Action.points).where(Action.archived.is_(False))
+        select(Action.id, Action.referentiel_id, Action.parent_id, Action.points)
+        .join(Referentiel, Referentiel.id == Action.referentiel_id)
+        .where(Action.archived.is_(False), Referentiel.archived.is_(False))
     ).all()
     children: dict[str, dict[str, list[str]]] = {}
     points: dict[str, dict[str, float]] = {}

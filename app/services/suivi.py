@@ -77,7 +77,7 @@ def _percentages(detail) -> list[float]:
 
 def set_statut(user, collectivite_id: int, action_id: str, statut_value: str, detail=None) -> StatutValue:
     """Set the statut of a tâche or sous-action; returns the saved value."""
-    _require_edit(user, collectivite_id)
+    require_edit(user, collectivite_id)
     new = parse_statut(statut_value, detail)
     action = _statut_action(collectivite_id, action_id)
     old = statut_of(collectivite_id, action_id)
@@ -97,7 +97,7 @@ def set_statut(user, collectivite_id: int, action_id: str, statut_value: str, de
             "modified_at": utcnow(),
         },
     )
-    _record(user, collectivite_id, "statut", action_id, old and old.as_json(), new.as_json())
+    record_history(user, collectivite_id, "statut", action_id, old and old.as_json(), new.as_json())
     _commit_and_rescore(collectivite_id, [action.referentiel_id])
     return new
 
@@ -116,7 +116,7 @@ def set_reponse(user, collectivite_id: int, question_id: str, value: str | float
     binaire: OUI / NON; choix: the id of one of its choix; proportion: a number in [0, 1].
     Every référentiel is re-scored: rules of any référentiel may read any answer.
     """
-    _require_edit(user, collectivite_id)
+    require_edit(user, collectivite_id)
     question = db.session.get(Question, question_id)
     if question is None or question.archived:
         raise InvalidEdit(f"question inconnue : {question_id}")
@@ -131,7 +131,7 @@ def set_reponse(user, collectivite_id: int, question_id: str, value: str | float
         db.session.execute(delete(Reponse).filter_by(**key))
     else:
         upsert(Reponse, key, {"value": new, "modified_by_id": user.id, "modified_at": utcnow()})
-    _record(user, collectivite_id, "reponse", question_id, json.dumps(old), json.dumps(new))
+    record_history(user, collectivite_id, "reponse", question_id, json.dumps(old), json.dumps(new))
     _commit_and_rescore(collectivite_id, db.session.scalars(select(Referentiel.id)).all())
     return new
 
@@ -159,8 +159,8 @@ def _reponse_value(question: Question, value) -> str | None:
 
 def set_precision(user, collectivite_id: int, action_id: str, texte: str | None) -> str | None:
     """Set the précision (markdown) of an action; empty text removes it. Does not change scores."""
-    _require_edit(user, collectivite_id)
-    _live_action(action_id)
+    require_edit(user, collectivite_id)
+    live_action(action_id)
     new = (texte or "").strip() or None
     if new is not None and len(new) > PRECISION_MAX_LENGTH:
         raise InvalidEdit(f"la précision dépasse {PRECISION_MAX_LENGTH} caractères")
@@ -174,17 +174,19 @@ def set_precision(user, collectivite_id: int, action_id: str, texte: str | None)
         db.session.execute(delete(Precision).filter_by(**key))
     else:
         upsert(Precision, key, {"texte": new, "modified_by_id": user.id, "modified_at": utcnow()})
-    _record(user, collectivite_id, "precision", action_id, json.dumps(old), json.dumps(new))
+    record_history(user, collectivite_id, "precision", action_id, json.dumps(old), json.dumps(new))
     db.session.commit()
     return new
 
 
-def _require_edit(user, collectivite_id: int) -> None:
+def require_edit(user, collectivite_id: int) -> None:
+    """Raise PermissionError unless the user may edit the collectivité (every edit service checks)."""
     if not can(user, "edit", collectivite_id):
         raise PermissionError("droit d'édition requis sur cette collectivité")
 
 
-def _live_action(action_id: str) -> Action:
+def live_action(action_id: str) -> Action:
+    """The action, unless unknown or archived (InvalidEdit)."""
     action = db.session.get(Action, action_id)
     if action is None or action.archived:
         raise InvalidEdit(f"action inconnue : {action_id}")
@@ -193,7 +195,7 @@ def _live_action(action_id: str) -> Action:
 
 def _statut_action(collectivite_id: int, action_id: str) -> Action:
     """The action, if a statut may be set on it: a tâche or sous-action that is not désactivée."""
-    action = _live_action(action_id)
+    action = live_action(action_id)
     level = db.session.scalar(select(Referentiel.action_level).where(Referentiel.id == action.referentiel_id))
     if action.depth <= level:
         raise InvalidEdit("le statut se renseigne sur les sous-actions et les tâches")
@@ -204,10 +206,6 @@ def _statut_action(collectivite_id: int, action_id: str) -> Action:
 
 def record_history(user, collectivite_id: int, kind: str, key: str, old: str | None, new: str | None) -> None:
     """Add a history entry to the session; the caller commits it with the change it describes."""
-    _record(user, collectivite_id, kind, key, old, new)
-
-
-def _record(user, collectivite_id: int, kind: str, key: str, old: str | None, new: str | None) -> None:
     db.session.add(
         HistoryEntry(
             collectivite_id=collectivite_id, user_id=user.id, at=utcnow(), kind=kind, key=key, old_value=old, new_value=new

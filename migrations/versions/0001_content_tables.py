@@ -106,6 +106,7 @@ def upgrade():
     sa.Column('nom', sa.Text(), nullable=False),
     sa.Column('action_level', sa.Integer(), nullable=False),
     sa.Column('points', sa.Float(), nullable=False),
+    sa.Column('archived', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('thematique',

@@ -1,14 +1,20 @@
 """Sign-up, login (real form), rate limit, logout, password reset, CSRF and cookie flags."""
 import re
 import smtplib
+import threading
 
 import pytest
-from flask import render_template
+from argon2 import PasswordHasher
+from flask import has_request_context, render_template
 from flask_login import login_user
 from sqlalchemy import select
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app import create_app, mail
+from app.auth import hash_password, make_reset_token
 from app.extensions import db
 from app.models import LoginFailure, User
+from app.services import accounts
 from tests.factories import DEFAULT_PASSWORD, login, make_user
 
 pytestmark = pytest.mark.usefixtures("app_context")
@@ -79,7 +85,7 @@ def test_login_rate_limit_per_email_and_ip(client):
 def _reset_link(caplog, client, email):
     with caplog.at_level("WARNING"):
         client.post("/mot-de-passe/oublie", data={"email": email})
-    links = re.findall(r"http://localhost(/mot-de-passe/reinitialiser/\S+)", caplog.text)
+    links = re.findall(r"http://127\.0\.0\.1:5000(/mot-de-passe/reinitialiser/\S+)", caplog.text)
     assert len(links) == 1
     return links[0]
 
@@ -177,3 +183,180 @@ def test_header_tools_partial(app):
         login_user(user)
         html = render_template("components/_header_tools.html")
     assert "Mon compte" in html and "Se déconnecter" in html and 'name="csrf_token"' in html
+
+
+# Review fixes ------------------------------------------------------------------------------------
+
+
+def test_a_forged_host_never_reaches_the_reset_link(client, caplog, app):
+    make_user(email="hote@exemple.fr")
+    with caplog.at_level("WARNING"):
+        client.post("/mot-de-passe/oublie", data={"email": "hote@exemple.fr"}, headers={"Host": "evil.example"})
+    assert "evil.example" not in caplog.text
+    assert f"{app.config['BASE_URL']}/mot-de-passe/reinitialiser/" in caplog.text
+
+
+def test_trusted_hosts_refuse_other_hosts(client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "TRUSTED_HOSTS", ["tet.exemple.fr"])
+    assert client.get("/connexion", headers={"Host": "evil.example"}).status_code == 400
+    assert client.get("/connexion", headers={"Host": "tet.exemple.fr"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["/\t/evil.com", "/\r/evil.com", "/\n/evil.com", "/\x0b/evil.com", "/ /evil.com", "///evil.com",
+     "/\\evil.com", "//evil.com", "https://evil.com/", "javascript:alert(1)", "evil.com"],
+)
+def test_next_must_be_a_local_path(client, target):
+    user = make_user()
+    response = _login_form(client, user.email, DEFAULT_PASSWORD, next=target)
+    assert response.status_code == 302 and response.headers["Location"] == "/mes-collectivites"
+
+
+def test_csrf_token_lasts_as_long_as_the_session(client, app, monkeypatch, csrf_enabled):
+    from itsdangerous import TimestampSigner
+
+    user = make_user()
+    login(client, user)
+    token = re.search(r'"X-CSRFToken": "([^"]+)"', client.get("/mon-compte").get_data(as_text=True))[1]
+    later = TimestampSigner.get_timestamp(TimestampSigner("x")) + 6 * 3600
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: later)
+    assert app.config["WTF_CSRF_TIME_LIMIT"] is None
+    assert client.post("/deconnexion", headers={"HX-Request": "true", "X-CSRFToken": token}).status_code == 302
+
+
+@pytest.mark.usefixtures("csrf_enabled")
+def test_refused_csrf_token_is_explained_in_french(client):
+    login(client, make_user())
+    htmx = client.post("/deconnexion", headers={"HX-Request": "true"})
+    assert htmx.status_code == 400 and htmx.headers["HX-Refresh"] == "true"
+    assert "Rechargez la page" in htmx.get_data(as_text=True)
+    form = client.post("/deconnexion", headers={"Referer": "http://localhost/mon-compte"})
+    html = form.get_data(as_text=True)
+    assert form.status_code == 400 and "Action non enregistrée" in html and 'href="/mon-compte"' in html
+    elsewhere = client.post("/deconnexion", headers={"Referer": "http://evil.example/piege"})
+    assert 'href="/"' in elsewhere.get_data(as_text=True) and "evil.example" not in elsewhere.get_data(as_text=True)
+
+
+def test_password_reset_ends_every_other_session_and_remember_me(client, app):
+    user = make_user(email="vole@exemple.fr")
+    attacker, remembered = app.test_client(), app.test_client()
+    _login_form(attacker, user.email, DEFAULT_PASSWORD)
+    _login_form(remembered, user.email, DEFAULT_PASSWORD, remember="on")
+    remembered.delete_cookie("session")  # only the remember-me cookie is left
+    assert remembered.get("/mon-compte").status_code == 200
+    assert attacker.get("/mon-compte").status_code == 200
+    link = f"/mot-de-passe/reinitialiser/{make_reset_token(user)}"
+    assert client.post(link, data={"password": "nouveau-mot-de-passe"}).status_code == 302
+    remembered.delete_cookie("session")
+    assert attacker.get("/mon-compte").status_code == 302
+    assert remembered.get("/mon-compte").status_code == 302
+    assert _login_form(client, user.email, "nouveau-mot-de-passe").status_code == 302
+    assert client.get("/mon-compte").status_code == 200
+
+
+def test_the_login_try_is_recorded_before_the_password_is_checked(client, monkeypatch):
+    user = make_user()
+    seen = []
+
+    def spying_verify(password_hash, password):
+        seen.append(db.session.scalar(select(db.func.count()).select_from(LoginFailure)))
+        return False
+
+    monkeypatch.setattr(accounts, "verify_password", spying_verify)
+    _login_form(client, user.email, "mauvais-mot-de-passe")
+    assert seen == [1]
+
+
+def test_concurrent_guesses_cannot_pass_the_rate_limit(app):
+    with app.app_context():
+        email = make_user().email
+    checked = []
+
+    def guess(n):
+        response = app.test_client().post("/connexion", data={"email": email, "password": f"essai-{n}-xxxxxxxx"},
+                                          environ_base={"REMOTE_ADDR": "10.9.9.9"})
+        checked.append("Trop de tentatives" not in response.get_data(as_text=True))
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(checked) == 16 and checked.count(True) <= accounts.LOGIN_MAX_FAILURES
+
+
+def test_unknown_email_costs_one_argon2_check_like_a_known_one(client, monkeypatch):
+    make_user(email="connu@exemple.fr")
+    calls = []
+    real_verify = PasswordHasher.verify
+    monkeypatch.setattr(PasswordHasher, "verify", lambda self, *args: calls.append(1) or real_verify(self, *args))
+    for email in ("connu@exemple.fr", "inconnu@exemple.fr"):
+        response = _login_form(client, email, "mauvais-mot-de-passe")
+        assert "Adresse e-mail ou mot de passe incorrect." in response.get_data(as_text=True)
+    assert calls == [1, 1]
+
+
+def test_reset_request_answers_the_same_and_mails_after_the_response(client, monkeypatch):
+    make_user(email="connu@exemple.fr")
+    sent = []
+    monkeypatch.setattr(mail, "send_mail", lambda to, *_: sent.append((to, has_request_context())))
+    answers = [client.post("/mot-de-passe/oublie", data={"email": email}) for email in ("connu@exemple.fr",
+                                                                                      "inconnu@exemple.fr")]
+    assert answers[0].get_data() == answers[1].get_data() and answers[0].status_code == answers[1].status_code
+    assert sent == [("connu@exemple.fr", False)]  # sent once the request was over
+
+
+@pytest.mark.usefixtures("csrf_enabled")
+def test_login_starts_a_new_session(client):
+    user = make_user()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/connexion").get_data(as_text=True))[1]
+    with client.session_transaction() as session:
+        session["laisse-avant"] = "x"
+    assert _login_form(client, user.email, DEFAULT_PASSWORD, csrf_token=token).status_code == 302
+    with client.session_transaction() as session:
+        assert "laisse-avant" not in session and "csrf_token" not in session
+    assert client.post("/deconnexion", data={"csrf_token": token}).status_code == 400  # pre-login token
+
+
+def test_logout_clears_the_session(client):
+    login(client, make_user())
+    with client.session_transaction() as session:
+        session["laisse-avant"] = "x"
+    client.post("/deconnexion")
+    with client.session_transaction() as session:
+        assert "laisse-avant" not in session and "_user_id" not in session
+
+
+def test_security_headers(client):
+    headers = client.get("/connexion").headers
+    assert headers["X-Frame-Options"] == "DENY" and headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
+
+
+def test_proxy_fix_is_opt_in(app, database_url):
+    assert not isinstance(app.wsgi_app, ProxyFix)
+    behind_proxy = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "TRUSTED_PROXIES": 1})
+    assert isinstance(behind_proxy.wsgi_app, ProxyFix)
+
+
+def test_signup_keeps_the_invitation_it_came_from(client):
+    login_page = client.get("/connexion?next=/invitations/abc").get_data(as_text=True)
+    assert 'href="/inscription?next=/invitations/abc"' in login_page
+    signup_page = client.get("/inscription?next=/invitations/abc").get_data(as_text=True)
+    assert 'name="next" value="/invitations/abc"' in signup_page
+    response = client.post("/inscription", data={"email": "invitee@exemple.fr", "password": GOOD_PASSWORD,
+                                                 "name": "Invitée", "next": "/invitations/abc"})
+    assert response.headers["Location"] == "/invitations/abc"
+
+
+def test_signup_ignores_a_foreign_next(client):
+    response = client.post("/inscription", data={"email": "x@exemple.fr", "password": GOOD_PASSWORD, "name": "X",
+                                                 "next": "/\t/evil.com"})
+    assert response.headers["Location"] == "/collectivites"
+
+
+def test_argon2_cost_comes_from_the_config(app):
+    assert hash_password("peu-importe").startswith(
+        f"$argon2id$v=19$m={app.config['ARGON2_MEMORY_COST']},t={app.config['ARGON2_TIME_COST']},"
+    )

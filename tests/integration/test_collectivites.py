@@ -3,10 +3,13 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from flask import message_flashed, template_rendered
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import Invitation, JoinRequest, Membership
+from app.services import accounts
+from app.services.accounts import FormErrors, utcnow
 from tests.factories import add_member, login, make_collectivite, make_user
 
 pytestmark = pytest.mark.usefixtures("app_context")
@@ -78,7 +81,7 @@ def test_roles_change_and_the_last_admin_stays(client):
 
 def _new_invitation_link(client, commune, role):
     page = client.post(f"/collectivites/{commune.id}/invitations", data={"role": role}, follow_redirects=True)
-    return re.search(r"http://localhost(/invitations/[\w-]+)", page.get_data(as_text=True))[1]
+    return re.search(r"http://127\.0\.0\.1:5000(/invitations/[\w-]+)", page.get_data(as_text=True))[1]
 
 
 def test_invitation_link_is_single_use(client):
@@ -136,3 +139,81 @@ def test_members_page_is_for_members_only(client):
     assert client.get(f"/collectivites/{commune.id}/membres").headers["Location"].startswith("/connexion")
     login(client, outsider)
     assert client.get(f"/collectivites/{commune.id}/membres").status_code == 403
+
+
+def _decided_elsewhere(statement) -> None:
+    """A change committed by another connection (another admin, another request) behind the session's back."""
+    with db.engine.begin() as connection:
+        connection.execute(statement)
+
+
+def test_a_join_request_decided_meanwhile_is_not_decided_twice(app_context):
+    commune, admin, asker = make_collectivite(), make_user(), make_user()
+    add_member(admin, commune, "admin")
+    join_request = JoinRequest(user_id=asker.id, collectivite_id=commune.id, status="pending", created_at=utcnow())
+    db.session.add(join_request)
+    db.session.commit()
+    assert join_request.status == "pending"  # loaded in this session, as the second admin's request had it
+    _decided_elsewhere(update(JoinRequest).values(status="accepted"))
+    add_member(asker, commune, "lecture")  # what the first accept did
+    with pytest.raises(FormErrors, match="déjà été traitée"):
+        accounts.decide_join_request(commune.id, join_request.id, admin, accept=True, role="admin")
+    assert _role(asker, commune) == "lecture"
+
+
+def test_an_invitation_used_meanwhile_is_refused(app_context):
+    commune, admin, first, second = make_collectivite(), make_user(), make_user(), make_user()
+    add_member(admin, commune, "admin")
+    token = accounts.create_invitation(commune.id, "edition", admin)
+    assert accounts.valid_invitation(token) is not None  # read while still unused
+    _decided_elsewhere(update(Invitation).values(used_at=utcnow(), used_by_id=first.id))
+    with pytest.raises(FormErrors, match="plus valide"):
+        accounts.accept_invitation(token, second)
+    assert _role(second, commune) is None
+
+
+def test_a_second_accept_of_the_same_request_gets_a_french_message(client):
+    commune, admin, asker = make_collectivite(), make_user(), make_user()
+    add_member(admin, commune, "admin")
+    login(client, asker)
+    client.post(f"/collectivites/{commune.id}/rejoindre")
+    request_id = db.session.scalar(select(JoinRequest.id))
+    login(client, admin)
+    url = f"/collectivites/{commune.id}/demandes/{request_id}/accepter"
+    assert client.post(url, data={"role": "edition"}).status_code == 302
+    again = client.post(url, data={"role": "admin"}, follow_redirects=True)
+    assert again.status_code == 200 and "déjà été traitée" in again.get_data(as_text=True)
+    assert _role(asker, commune) == "edition"
+
+
+def test_readers_are_not_given_requests_or_invitations(client, app):
+    commune, admin, reader, asker = make_collectivite(), make_user(), make_user(), make_user()
+    add_member(admin, commune, "admin")
+    add_member(reader, commune, "lecture")
+    accounts.create_invitation(commune.id, "edition", admin)
+    login(client, asker)
+    client.post(f"/collectivites/{commune.id}/rejoindre")
+    contexts = []
+
+    def record(_sender, template, context, **_extra):
+        contexts.append(context)
+
+    for user, expected in ((reader, 0), (admin, 1)):
+        login(client, user)
+        contexts.clear()
+        with template_rendered.connected_to(record, app):
+            html = client.get(f"/collectivites/{commune.id}/membres").get_data(as_text=True)
+        assert len(contexts[0]["requests"]) == expected and len(contexts[0]["invitations"]) == expected
+        assert (asker.email in html) == bool(expected)
+
+
+def test_a_forged_host_never_reaches_the_invitation_link(client, app):
+    commune, admin = make_collectivite(), make_user()
+    add_member(admin, commune, "admin")
+    login(client, admin)
+    client.set_cookie("session", client.get_cookie("session").value, domain="evil.example")
+    flashed = []
+    with message_flashed.connected_to(lambda _sender, message, category: flashed.append(message), app):
+        client.post(f"/collectivites/{commune.id}/invitations", data={"role": "lecture"},
+                    headers={"Host": "evil.example"})
+    assert len(flashed) == 1 and flashed[0].startswith(f"{app.config['BASE_URL']}/invitations/")

@@ -9,7 +9,17 @@ from app.content_loader import check_dir, load_dir
 from app.content_loader import store as store_module
 from app.content_loader.store import store
 from app.extensions import db
-from app.models import Action, ContentVersion, PersonnalisationRegle, Preuve, PreuveAction, Question, QuestionChoix
+from app.models import (
+    Action,
+    ContentVersion,
+    PersonnalisationRegle,
+    Preuve,
+    PreuveAction,
+    Question,
+    QuestionChoix,
+    Referentiel,
+)
+from app.services.scoring_content import scoring_content_from_db
 from tests.fixtures.content import VALID, valid_copy
 
 
@@ -104,3 +114,18 @@ def test_both_shared_corpora_load_one_after_the_other(app_context, shared_dir):
     second = load_dir(shared_dir / "referentiels/2022/markdown", db.session)
     assert second.errors == [] and "cae_5.2.2.9" in second.removed_ids
     assert db.session.get(Action, "cae_5.2.2.9").archived
+
+
+def test_a_referentiel_gone_from_the_content_is_archived(app_context, content_dir):
+    demo = content_dir / "referentiels/demo"
+    demo.mkdir()
+    (demo / "demo.md").write_text('# Démo\n```yaml\nidentifiant: ""\npoints: 10\nreferentiel: "demo"\n```\n')
+    (demo / "1.md").write_text("# Axe\n```yaml\nidentifiant: 1\n```\n")
+    assert load_dir(content_dir, db.session).errors == []
+    assert set(scoring_content_from_db(db.session).trees) == {"eci", "demo"}
+
+    shutil.rmtree(demo)
+    report = load_dir(content_dir, db.session)
+    assert report.removed_ids == ["referentiel:demo", "demo", "demo_1"]
+    assert db.session.get(Referentiel, "demo").archived and not db.session.get(Referentiel, "eci").archived
+    assert set(scoring_content_from_db(db.session).trees) == {"eci"}

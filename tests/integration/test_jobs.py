@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.live import RedisHub, connect_redis
 from app.models import ActionStatut, ScoreHistory, ScoreState
-from app.queue import RedisQueue
+from app.queue import RedisQueue, pending_key
 from app.scoring import Statut, score_referentiel
 from app.services import evaluation, suivi
 from app.services.accounts import utcnow
@@ -85,6 +85,21 @@ def test_a_slow_computation_never_overwrites_fresher_scores(editor):
     assert _state(collectivite.id).scored_revision == 5
 
 
+def test_scores_computed_on_older_content_never_overwrite_scores_of_newer_content(editor):
+    user, collectivite = editor
+    suivi.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
+    run_jobs()
+    # As if the content had been reloaded and a job had scored the same revision on it while this
+    # one was computing on the content it read before the reload.
+    state = _state(collectivite.id)
+    state.content_version_id, state.scores = CONTENT_VERSION_ID + 1, {"eci": "newer"}
+    db.session.commit()
+    assert evaluation.rescore(collectivite.id, "eci") is None
+    db.session.commit()
+    state = _state(collectivite.id)
+    assert (state.scored_revision, state.content_version_id, state.scores) == (1, CONTENT_VERSION_ID + 1, {"eci": "newer"})
+
+
 def test_the_update_lists_only_changed_nodes_and_always_the_totals(editor):
     user, collectivite = editor
     evaluation.scores_for(collectivite.id, "eci")  # first computation, nothing filled in
@@ -142,6 +157,7 @@ def test_ten_quick_edits_give_at_most_two_computations_and_fresh_final_scores(ed
 
 def test_redis_down_the_edit_is_saved_and_scored_in_process(app, editor, monkeypatch):
     closed = connect_redis("redis://127.0.0.1:1/0")
+    monkeypatch.setitem(app.config, "RESCORE_RETRY_INTERVALS", (0, 0, 0))  # the marker cannot be cleared: retried
     monkeypatch.setitem(app.extensions, "queue", RedisQueue(app, closed))
     monkeypatch.setitem(app.extensions, "hub", RedisHub(closed))
     user, collectivite = editor
@@ -149,6 +165,40 @@ def test_redis_down_the_edit_is_saved_and_scored_in_process(app, editor, monkeyp
     app.extensions["queue"].drain()
     state = _state(collectivite.id)
     assert state.scored_revision == state.edit_revision == 1
+
+
+def test_a_pending_marker_the_job_could_not_clear_is_cleared_by_its_retry(app, editor, monkeypatch):
+    """Redis blips during the enqueue and the job's DELETE: the job fails after scoring, its retry
+    clears the marker, and the next edit enqueues a job again."""
+    import fakeredis
+    import redis
+
+    connection = fakeredis.FakeRedis()
+    queue = RedisQueue(app, connection)
+    monkeypatch.setitem(app.extensions, "queue", queue)
+    monkeypatch.setitem(app.config, "RESCORE_RETRY_INTERVALS", (0, 0, 0))
+    blip = redis.ConnectionError("blip")
+    monkeypatch.setattr(queue.rq, "enqueue", lambda *args, **kwargs: (_ for _ in ()).throw(blip))
+    real_delete, deletes = connection.delete, []
+
+    def delete_failing_once(*keys):
+        deletes.append(keys)
+        if len(deletes) == 1:
+            raise blip
+        return real_delete(*keys)
+
+    monkeypatch.setattr(connection, "delete", delete_failing_once)
+    user, collectivite = editor
+    suivi.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
+    queue.drain()
+    key = pending_key(collectivite.id, "eci")
+    assert len(deletes) == 2 and connection.get(key) is None
+    state = _state(collectivite.id)
+    assert state.scored_revision == state.edit_revision == 1
+    monkeypatch.undo()  # Redis is back
+    monkeypatch.setitem(app.extensions, "queue", queue)
+    suivi.set_statut(user, collectivite.id, "eci_1.2.2", "fait")
+    assert [job.args for job in queue.rq.jobs] == [(collectivite.id, "eci")]
 
 
 def test_rescore_stale_command_rescores_edited_outdated_and_unscored(runner, editor):
@@ -169,3 +219,44 @@ def test_rescore_stale_command_rescores_edited_outdated_and_unscored(runner, edi
     assert evaluation.stale_score_keys() == []
     assert evaluation.scores_for(other.id, "eci")["eci_1.1.1"]["point_fait"] == 5.0
     assert "0 score(s)" in runner.invoke(args=["scores", "rescore", "--stale"]).output
+
+
+def test_the_scoring_content_cache_is_safe_when_threads_see_different_versions(monkeypatch):
+    """Web threads and the in-process job thread share the cache; a reload makes them disagree
+    for a moment: each must get the content of the version it read, never a KeyError."""
+    import sys
+    import threading
+
+    from app.services import scoring_content
+
+    class VersionSession:
+        def __init__(self, version):
+            self.version = version
+
+        def execute(self, _statement):
+            return self
+
+        def first(self):
+            return self.version
+
+    monkeypatch.setattr(scoring_content, "_build_from_db", lambda session: session.version)
+    outcomes = []
+
+    def read(version):
+        for _ in range(500):
+            try:
+                outcomes.append(scoring_content.scoring_content_from_db(VersionSession(version)) == version)
+            except Exception as error:  # noqa: BLE001 (the failure this test is about)
+                outcomes.append(error)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        threads = [threading.Thread(target=read, args=((n, "hash", None),)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert outcomes.count(True) == len(outcomes) == 2000

@@ -5,11 +5,12 @@ import threading
 import time
 
 import pytest
-from simple_websocket import Client
+from simple_websocket import Client, ConnectionClosed
 from werkzeug.serving import make_server
 
 from app.fragments import render_fragment
-from app.live import KEEPALIVE, collectivite_topic, current_hub
+from app.extensions import db
+from app.live import CLOSE_FORBIDDEN, KEEPALIVE, collectivite_topic, current_hub, make_hub
 from app.services import suivi
 from app.services.evaluation import scores_for
 from tests.factories import add_member, login, make_user
@@ -22,6 +23,12 @@ UPGRADE = {"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Key":
 @pytest.fixture
 def editor(tiny_content):
     return make_editor()
+
+
+@pytest.fixture(autouse=True)
+def fresh_hub(app, monkeypatch):
+    """A hub per test: no message of an earlier test (same collectivité ids) is replayed here."""
+    monkeypatch.setitem(app.extensions, "hub", make_hub(app.config["REDIS_URL"]))
 
 
 def _pushed_ids(html: str) -> set[str]:
@@ -104,3 +111,52 @@ def test_a_reader_receives_the_pushed_scores_on_a_real_websocket(app, client, ed
     while current_hub().subscriber_count(topic) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert current_hub().subscriber_count(topic) == 0
+
+
+def _reader_socket(client, live_server, collectivite):
+    reader = make_user()
+    membership = add_member(reader, collectivite, "lecture")
+    login(client, reader)
+    cookie = client.get_cookie("session").value
+    ws = Client.connect(f"{live_server}/ws/collectivites/{collectivite.id}", headers={"Cookie": f"session={cookie}"})
+    return ws, membership
+
+
+def _next_message(ws) -> str:
+    message = ws.receive(timeout=10)
+    while message == KEEPALIVE:
+        message = ws.receive(timeout=10)
+    assert message is not None, "nothing received"
+    return message
+
+
+def test_a_push_made_between_the_page_load_and_the_websocket_is_not_lost(app, client, editor, live_server):
+    user, collectivite = editor
+    scores_for(collectivite.id, "eci")  # the page is rendered...
+    suivi.set_statut(user, collectivite.id, "eci_1.2.1", "programme")  # ... an edit is pushed ...
+    run_jobs()
+    # ... then the websocket opens: the push is replayed (in-process hub), or this process's Redis
+    # listener is too recent to have seen it and the current scores are sent (Redis hub).
+    ws, _ = _reader_socket(client, live_server, collectivite)
+    try:
+        message = _next_message(ws)
+    finally:
+        ws.close()
+    assert {"score-eci-1-2-1", "score-eci-1-2", "score-eci"} <= _pushed_ids(message) and "prog." in message
+
+
+def test_the_websocket_is_closed_once_the_reader_is_no_longer_a_member(app, client, editor, live_server, monkeypatch):
+    monkeypatch.setitem(app.config, "LIVE_KEEPALIVE_SECONDS", 0.2)
+    _, collectivite = editor
+    ws, membership = _reader_socket(client, live_server, collectivite)
+    try:
+        assert ws.receive(timeout=5) == KEEPALIVE  # still a member
+        db.session.delete(membership)
+        db.session.commit()
+        with pytest.raises(ConnectionClosed):
+            for _ in range(10):
+                ws.receive(timeout=1)
+        assert ws.close_reason == CLOSE_FORBIDDEN
+    finally:
+        if ws.connected:
+            ws.close()

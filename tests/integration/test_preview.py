@@ -6,10 +6,17 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models.content import Action
+from app.services.preview import TEXT_MAX_LENGTH, edited_file
+from tests.factories import login, make_user
 
 HTMX = {"HX-Request": "true"}
 ROOT = '# Démo\n```yaml\nidentifiant: ""\npoints: 10\nreferentiel: "demo"\n```\n'
 AXE = "# Premier axe\n```yaml\nidentifiant: 1\n```\n## Description\nUn *axe* de test.\n"
+
+
+@pytest.fixture(autouse=True)
+def signed_in(client, app_context):
+    login(client, make_user())
 
 
 @pytest.fixture
@@ -78,3 +85,33 @@ def test_htmx_posts_carry_the_csrf_token_of_the_page(client, content_dir, csrf_e
     data = {"chemin": "referentiels/demo/1.md", "texte": AXE}
     assert client.post("/preview", data=data, headers=HTMX).status_code == 400
     assert client.post("/preview", data=data, headers={**HTMX, "X-CSRFToken": token}).status_code == 200
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_anonymous_users_are_sent_to_login(app, content_dir, method):
+    response = getattr(app.test_client(), method)("/preview", data={"chemin": "referentiels/demo/1.md", "texte": AXE})
+    assert response.status_code == 302 and "next=/preview" in response.headers["Location"]
+
+
+def test_yaml_aliases_are_refused_without_expanding(client, content_dir):
+    bomb = "\n".join(["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+                     + [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 7)]
+                     + ["identifiant: *a6"])
+    text = f"# Bombe\n```yaml\n{bomb}\n```\n"
+    response = client.post("/preview", data={"chemin": "referentiels/demo/2.md", "texte": text}, headers=HTMX)
+    fragment = response.get_data(as_text=True)
+    assert "referentiels/demo/2.md:3: Les ancres et alias YAML" in fragment
+    assert len(response.data) < 20_000
+
+
+def test_too_long_text_is_refused(client, content_dir):
+    text = AXE + "x" * TEXT_MAX_LENGTH
+    fragment = client.post("/preview", data={"chemin": "referentiels/demo/1.md", "texte": text}, headers=HTMX).get_data(as_text=True)
+    assert "referentiels/demo/1.md:1: Texte trop long : 200\u202f000 caractères au plus" in fragment
+
+
+@pytest.mark.parametrize("chemin", ["./referentiels/demo/3.md", "referentiels//demo/3.md", " /referentiels/demo/3.md"])
+def test_unnormalised_paths_are_the_edited_file(content_dir, chemin):
+    preview = edited_file(content_dir, chemin, "# Sans yaml\n\nTexte\n").preview
+    assert preview.path == "referentiels/demo/3.md"
+    assert [e.message for e in preview.file_errors] and preview.other_error_count == 0

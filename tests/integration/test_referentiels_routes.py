@@ -15,6 +15,7 @@ from app.models.content import (
     QuestionAction,
     Referentiel,
 )
+from app.services import referentiels as service
 
 HTMX = {"HX-Request": "true"}
 
@@ -125,6 +126,30 @@ def test_unknown_or_archived_is_404(client, tiny_cae, url):
     response = client.get(url)
     assert response.status_code == 404
     assert "Page non trouvée" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/referentiels/cae", "/referentiels/cae/actions/cae_1.1.1", "/referentiels/cae/actions/cae_1/enfants",
+     "/referentiels/cae/recherche?q=1"],
+)
+def test_archived_referentiel_is_hidden(client, tiny_cae, url):
+    db.session.get(Referentiel, "cae").archived = True
+    db.session.commit()
+    assert client.get(url, headers=HTMX).status_code == 404
+    assert 'href="/referentiels/cae"' not in client.get("/referentiels").get_data(as_text=True)
+
+
+def test_breadcrumbs_are_built_by_the_service(app, tiny_cae):
+    with app.test_request_context():
+        detail = service.action_detail("cae", "cae_1.1")
+        workspace_root = [("Mes collectivités", "/collectivites")]
+        assert detail.breadcrumbs(workspace_root, "suivi", {"collectivite_id": 7}) == [
+            ("Mes collectivités", "/collectivites"),
+            ("Climat Air Énergie", "/collectivites/7/referentiels/cae"),
+            ("1 Planification territoriale", "/collectivites/7/referentiels/cae/actions/cae_1"),
+            ("1.1 Stratégie globale", None),
+        ]
 
 
 @pytest.mark.parametrize(

@@ -63,7 +63,7 @@ MATRIX: dict[str, Rule] = {
     "auth.logout": Rule("public", _no_args),
     "auth.forgot_password": Rule("public", _no_args, {"email": "x@exemple.fr"}),
     "auth.reset_password": Rule("public", lambda w: {"token": "jeton-invalide"}, {"password": "assez-long-pour-passer"}),
-    "preview.render_preview": Rule("public", _no_args, {"chemin": "referentiels/cae/nouveau.md", "texte": ""}),
+    "preview.render_preview": Rule("login", _no_args, {"chemin": "referentiels/cae/nouveau.md", "texte": ""}),
     "collectivites.request_join": Rule("login"),
     "collectivites.invitation": Rule("login", lambda w: {"token": w.invitation_token}),
     "collectivites.accept_request": Rule("admin", _join_request, {"role": "lecture"}),

@@ -6,7 +6,18 @@ import fakeredis
 import pytest
 from simple_websocket import ConnectionClosed
 
-from app.live import KEEPALIVE, SUBSCRIPTION_BACKLOG, InProcessHub, RedisHub, Subscription, connect_redis, make_hub, pump
+import app.live as live
+from app.live import (
+    CLOSE_FORBIDDEN,
+    KEEPALIVE,
+    SUBSCRIPTION_BACKLOG,
+    InProcessHub,
+    RedisHub,
+    Subscription,
+    connect_redis,
+    make_hub,
+    pump,
+)
 
 
 class FakeWebSocket:
@@ -15,7 +26,11 @@ class FakeWebSocket:
     def __init__(self, close_after: int):
         self.sent: list[str] = []
         self.connected = True
+        self.closed_with = None
         self._close_after = close_after
+
+    def close(self, reason=None, message=None) -> None:
+        self.closed_with, self.connected = (reason, message), False
 
     def send(self, data: str) -> None:
         if not self.connected:
@@ -118,3 +133,72 @@ def test_pump_returns_promptly_once_the_socket_is_closed():
     started = time.monotonic()
     pump(ws, Subscription(["t"]), keepalive_seconds=30)
     assert time.monotonic() - started < 0.5
+
+
+def test_a_late_subscriber_gets_the_recent_messages_but_not_the_old_ones(monkeypatch):
+    monkeypatch.setattr(live, "REPLAY_SECONDS", 0.2)
+    hub = InProcessHub()
+    hub.publish("t", "<old/>")
+    time.sleep(0.3)
+    hub.publish("t", "<a/>")
+    hub.publish("other", "<b/>")
+    subscription = hub.subscribe(["t"])  # the page was rendered before "<a/>" was pushed
+    assert [subscription.get(timeout=0) for _ in range(2)] == ["<a/>", None]
+    assert subscription.take_resync() is None  # this hub saw every message
+
+
+def test_pump_sends_the_resync_instead_of_the_older_queued_messages():
+    subscription = Subscription(["t"])
+    subscription.deliver("<older/>")
+    subscription.request_resync(123.0)
+    ws = FakeWebSocket(close_after=1)
+    pump(ws, subscription, keepalive_seconds=5, poll_seconds=0.01, resync=lambda since: f"<state since={since}/>")
+    assert ws.sent == ["<state since=123.0/>"] and subscription.get(timeout=0) is None
+
+
+def test_pump_closes_the_socket_once_the_right_is_withdrawn():
+    rights = iter([True, False])
+    ws = FakeWebSocket(close_after=100)
+    pump(ws, Subscription(["t"]), keepalive_seconds=0.02, poll_seconds=0.01, allowed=lambda: next(rights))
+    assert ws.closed_with[0] == CLOSE_FORBIDDEN and len(ws.sent) <= 2
+
+
+def test_the_redis_listener_survives_a_redis_restart_and_asks_the_pages_to_resync(monkeypatch):
+    monkeypatch.setattr(RedisHub, "RECONNECT_SECONDS", (0.01, 0.05))
+    server = fakeredis.FakeServer()
+    publisher, web = RedisHub(fakeredis.FakeRedis(server=server)), RedisHub(fakeredis.FakeRedis(server=server))
+    subscription = web.subscribe(["t"])
+    subscription.take_resync()  # a new listener: the first pages resync anyway
+    server.connected = False  # Redis goes down...
+    time.sleep(1.2)  # (the listener polls every second)
+    server.connected = True  # ... and comes back
+    deadline = time.monotonic() + 5
+    while subscription.take_resync() is None:
+        assert time.monotonic() < deadline, "no resync requested after the reconnection"
+        time.sleep(0.02)
+    publisher.publish("t", "<after/>")
+    assert subscription.get(timeout=2) == "<after/>"
+
+
+class SilentPubSub:
+    """A link that died without a word: nothing comes, pings included."""
+
+    def __init__(self):
+        self.pings = 0
+
+    def get_message(self, timeout):
+        time.sleep(timeout)
+
+    def ping(self):
+        self.pings += 1
+
+
+def test_a_silent_redis_link_is_pinged_then_given_up(monkeypatch):
+    import redis
+
+    monkeypatch.setattr(RedisHub, "POLL_SECONDS", 0.01)
+    monkeypatch.setattr(RedisHub, "PING_AFTER_SECONDS", 0.05)
+    pubsub = SilentPubSub()
+    with pytest.raises(redis.ConnectionError):
+        RedisHub(fakeredis.FakeRedis())._deliver_messages(pubsub)
+    assert pubsub.pings == 1

@@ -6,7 +6,7 @@ import pytest
 from flask import Flask
 
 from app.live import connect_redis
-from app.queue import InProcessQueue, RedisQueue, enqueue_rescore, pending_key
+from app.queue import PENDING_TTL_SECONDS, InProcessQueue, RedisQueue, enqueue_rescore, pending_key
 
 calls: list[tuple] = []
 failures_left = {"count": 0}
@@ -98,3 +98,14 @@ def test_redis_down_runs_the_job_in_process(flask_app):
     assert [call[1:] for call in calls] == [("x",)]
     queue.clear_pending("k")  # logs, does not raise
     assert queue.mark_pending("k") == 1
+
+
+def test_later_edits_never_extend_the_pending_marker_ttl(flask_app):
+    connection = fakeredis.FakeRedis()
+    queue = RedisQueue(flask_app, connection)
+    assert queue.mark_pending("k") == 1 and 0 < connection.ttl("k") <= PENDING_TTL_SECONDS
+    connection.expire("k", 5)  # time passes
+    assert [queue.mark_pending("k") for _ in range(3)] == [2, 3, 4]
+    assert connection.ttl("k") <= 5  # a marker nobody clears expires as planned
+    queue.clear_pending("k")
+    assert queue.mark_pending("k") == 1 and connection.ttl("k") > 5

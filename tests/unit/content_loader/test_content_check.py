@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from app.content_loader import check_dir, check_with_override
+from app.content_loader import check_dir, check_with_override, normalise_path
 
 
 def test_fixture_tree_orders_points_and_sections(content_dir):
@@ -106,3 +106,14 @@ def test_2025_points_follow_the_spec(shared_dir):
     assert len(content.referentiels["cae"].actions) == 1471
     assert cae["cae_1.2.3.3.1"].md_points == 1
     assert cae["cae_1.2.3.2.10"].points == 5 / 22 and cae["cae_1.2.3.2"].children[1] == "cae_1.2.3.2.10"
+
+
+@pytest.mark.parametrize("written", [
+    "referentiels/cae/1.md", "./referentiels/cae/1.md", "referentiels//cae/1.md", " /referentiels\\cae/1.md ",
+])
+def test_relative_paths_are_normalised(written):
+    assert normalise_path(written) == "referentiels/cae/1.md"
+
+
+def test_an_empty_path_stays_empty():
+    assert normalise_path(" ./ ") == ""

@@ -86,3 +86,26 @@ def test_every_level_one_heading_starts_a_node():
     first, second = parse_text("questions/x.md", text).nodes
     assert first.fields == {"id": "a"} and second.line == 5
     assert [choix.title for choix in second.children["choix"]] == ["Oui"]
+
+
+def test_yaml_anchors_and_aliases_are_refused():
+    text = "# Action\n```yaml\nidentifiant: 1\nbase: &base [x, x]\nautre: *base\n```\n"
+    parsed = parse_text("referentiels/cae/1.md", text)
+    assert [str(error) for error in parsed.errors] == [
+        "referentiels/cae/1.md:4: Les ancres et alias YAML (&nom, *nom) ne sont pas autorisés"
+    ]
+    assert "autre" not in parsed.nodes[0].fields
+
+
+def test_yaml_values_may_hold_ampersands_and_stars():
+    text = "# Action\n```yaml\nidentifiant: 1\nnom: \"A & B * C\"\n```\n"
+    parsed = parse_text("referentiels/cae/1.md", text)
+    assert parsed.errors == [] and parsed.nodes[0].fields["nom"] == "A & B * C"
+
+
+def test_sections_too_deep_to_render_are_errors_shown_as_text():
+    text = "# Action\n```yaml\nidentifiant: 1\n```\n## Description\n" + ">" * 300 + " a\n"
+    parsed = parse_text("referentiels/cae/1.md", text)
+    assert [error.line for error in parsed.errors] == [5]
+    assert "Section « Description » : Le texte imbrique trop" in parsed.errors[0].message
+    assert parsed.nodes[0].sections["description"].html.startswith("<p>&gt;&gt;")
