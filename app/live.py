@@ -16,6 +16,10 @@ When the hub may have missed messages (its Redis link was down, or came up less 
 REPLAY_SECONDS ago) the subscription is asked to resync: `pump` then sends `resync(since)`, the
 current state of what changed since then.
 
+Redis pub/sub ignores the database number: the channels carry it (`live:db<N>:<topic>`, or the
+LIVE_CHANNEL_PREFIX setting), so that apps sharing a Redis server on different databases (two
+environments, the test suite and a bench) never hear each other.
+
 `init_hub(app)` picks one from REDIS_URL into app.extensions["hub"]; `current_hub()` returns it.
 """
 import itertools
@@ -29,6 +33,7 @@ from typing import Protocol
 
 import redis
 from redis.backoff import NoBackoff
+from redis.connection import parse_url
 from redis.retry import Retry
 from simple_websocket import ConnectionClosed
 
@@ -168,9 +173,10 @@ class RedisHub(InProcessHub):
     # Silent this long: the listener pings; silent twice as long: the link is dead, reconnect.
     PING_AFTER_SECONDS = 15.0
 
-    def __init__(self, connection: redis.Redis):
+    def __init__(self, connection: redis.Redis, channel_prefix: str = CHANNEL_PREFIX):
         super().__init__()
         self._redis = connection
+        self._channel_prefix = channel_prefix
         self._listener_lock = threading.Lock()
         self._listener: threading.Thread | None = None
         self._complete_since = None  # until the listener is subscribed
@@ -181,7 +187,7 @@ class RedisHub(InProcessHub):
 
     def publish(self, topic: str, html: str) -> None:
         try:
-            self._redis.publish(CHANNEL_PREFIX + topic, html)
+            self._redis.publish(self._channel_prefix + topic, html)
         except redis.RedisError:
             # The scores are stored already; at least the pages of this process get them.
             log.exception("live: Redis unreachable, message delivered in this process only")
@@ -203,7 +209,7 @@ class RedisHub(InProcessHub):
 
     def _open_pubsub(self) -> redis.client.PubSub:
         pubsub = self._redis.pubsub()
-        pubsub.psubscribe(CHANNEL_PREFIX + "*")
+        pubsub.psubscribe(_glob_escape(self._channel_prefix) + "*")
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
             message = pubsub.get_message(timeout=deadline - time.monotonic())
@@ -234,7 +240,7 @@ class RedisHub(InProcessHub):
             if message is not None:
                 heard_at, pinged = time.monotonic(), False
                 if message["type"] == "pmessage":
-                    topic = message["channel"].decode()[len(CHANNEL_PREFIX):]
+                    topic = message["channel"].decode()[len(self._channel_prefix):]
                     self.deliver_locally(topic, message["data"].decode())
             elif silence > 2 * self.PING_AFTER_SECONDS:
                 raise redis.ConnectionError(f"live: no answer from Redis for {silence:.0f} s")
@@ -298,13 +304,27 @@ def connect_redis(url: str, health_check_interval: float = 0) -> redis.Redis:
                                 health_check_interval=health_check_interval)
 
 
-def make_hub(redis_url: str | None) -> Hub:
+def channel_prefix(redis_url: str) -> str:
+    """The prefix of the live channels of the Redis database of `redis_url` (db 0 by default)."""
+    return f"{CHANNEL_PREFIX}db{parse_url(redis_url).get('db', 0)}:"
+
+
+def _glob_escape(text: str) -> str:
+    """`text` matched literally in a Redis PSUBSCRIBE pattern."""
+    return "".join("\\" + char if char in "*?[]\\" else char for char in text)
+
+
+def make_hub(redis_url: str | None, prefix: str | None = None) -> Hub:
+    """RedisHub when `redis_url` is set, its channels prefixed with `prefix` (default: see
+    channel_prefix); otherwise InProcessHub."""
+    if not redis_url:
+        return InProcessHub()
     # The listener polls with its own timeout; the health check pings a connection idle that long.
-    return RedisHub(connect_redis(redis_url, RedisHub.PING_AFTER_SECONDS)) if redis_url else InProcessHub()
+    return RedisHub(connect_redis(redis_url, RedisHub.PING_AFTER_SECONDS), prefix or channel_prefix(redis_url))
 
 
 def init_hub(app) -> None:
-    app.extensions["hub"] = make_hub(app.config.get("REDIS_URL"))
+    app.extensions["hub"] = make_hub(app.config.get("REDIS_URL"), app.config.get("LIVE_CHANNEL_PREFIX"))
 
 
 def current_hub() -> Hub:

@@ -9,12 +9,16 @@ Routes use `@require_permission("edit")` (it reads `collectivite_id` from the vi
 the collectivité comes from another object, `check_permission("read", collectivite_id)`.
 Refusals: signed-in user -> 403; anonymous -> 401 for htmx and websocket requests, otherwise a
 redirect to the login page.
+
+A role is read once per database session (a request, a job, one websocket rights check) and
+cached in the session's `info`; any flush writing a Membership drops the cache.
 """
 from functools import wraps
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import Membership
@@ -26,13 +30,28 @@ ROLES_GRANTING = {
 }
 
 
+ROLE_CACHE = "policy_roles"
+
+
 def role_of(user, collectivite_id: int) -> str | None:
     """The user's role in the collectivité, None for anonymous users and non-members."""
-    if user is None or not user.is_authenticated:
+    state = inspect(user, raiseerr=False) if user is not None else None
+    if state is None or state.identity is None:  # anonymous (not a stored user)
         return None
-    return db.session.scalar(
-        select(Membership.role).where(Membership.user_id == user.id, Membership.collectivite_id == collectivite_id)
-    )
+    # The identity key, not user.id: reading an attribute would reload a user expired by a commit.
+    key = (state.identity[0], collectivite_id)
+    roles = db.session.info.setdefault(ROLE_CACHE, {})
+    if key not in roles:
+        roles[key] = db.session.scalar(
+            select(Membership.role).where(Membership.user_id == key[0], Membership.collectivite_id == collectivite_id)
+        ) if user.is_authenticated else None
+    return roles[key]
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_roles_on_membership_change(session, _flush_context) -> None:
+    if any(isinstance(row, Membership) for row in (*session.new, *session.dirty, *session.deleted)):
+        session.info.pop(ROLE_CACHE, None)
 
 
 def can(user, permission: str, collectivite_id: int) -> bool:

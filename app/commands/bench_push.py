@@ -49,7 +49,7 @@ from app.config import PROJECT_ROOT, normalise_database_url
 from app.extensions import db
 from app.filters import dom_id, format_percent
 from app.fragments import score_update_html
-from app.live import CHANNEL_PREFIX, collectivite_topic
+from app.live import channel_prefix, collectivite_topic
 from app.models import Action, ActionStatut, Collectivite, Membership, Referentiel, ScoreState, User
 from app.scoring import SCORE_FIELDS, Statut, score_referentiel
 from app.services import evaluation
@@ -213,7 +213,8 @@ class PublishMonitor:
 
     def __init__(self, redis_url: str):
         self._pubsub = redis.Redis.from_url(redis_url).pubsub(ignore_subscribe_messages=True)
-        self._pubsub.psubscribe(CHANNEL_PREFIX + collectivite_topic("*"))
+        self._prefix = channel_prefix(redis_url)  # the web processes' channels (same Redis database)
+        self._pubsub.psubscribe(self._prefix + collectivite_topic("*"))
         self._stopped = threading.Event()
         self.messages: dict[str, list[tuple[float, str]]] = defaultdict(list)  # channel -> (time, html)
         self._thread = threading.Thread(target=self._listen, name="bench-publish-monitor", daemon=True)
@@ -232,7 +233,7 @@ class PublishMonitor:
 
     def published(self, timing: EditTiming) -> float | None:
         """When the fragment of this edit was published (None if the monitor missed it)."""
-        channel = CHANNEL_PREFIX + collectivite_topic(timing.collectivite_id)
+        channel = self._prefix + collectivite_topic(timing.collectivite_id)
         return next((at for at, html in self.messages[channel]
                      if at >= timing.sent and shown_realise(html, timing.edit.action_id) == timing.edit.shown), None)
 

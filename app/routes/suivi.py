@@ -87,6 +87,14 @@ def show_action(collectivite_id: int, referentiel_id: str, action_id: str):
     return _page("pages/referentiels/action.html", context)
 
 
+@bp.get("/referentiels/<referentiel_id>/recherche")
+@require_permission("read")
+def search(collectivite_id: int, referentiel_id: str):
+    context = workspace.search_results(collectivite_id, referentiel_id, request.args.get("q", "")) or abort(404)
+    template = "fragments/referentiels/_search_results.html" if is_htmx() else "pages/referentiels/search.html"
+    return render_template(template, **context)
+
+
 # Statut, précision ---------------------------------------------------------------------------------
 
 
@@ -98,8 +106,7 @@ def set_statut(collectivite_id: int, referentiel_id: str, action_id: str):
         current_user, collectivite_id, referentiel_id, action_id, request.form.get("statut", ""), detail
     ) or abort(404)
     if not is_htmx():
-        state = context["workspace"].overrides.get(action_id)
-        return _to_action(collectivite_id, referentiel_id, action_id, state and state.error)
+        return _to_action(collectivite_id, referentiel_id, action_id, context["statut_state"].error)
     return render_template("fragments/statuts/_action_statut.html", **context, csrf_value=generate_csrf())
 
 

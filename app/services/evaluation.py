@@ -4,7 +4,7 @@ app.scoring, stored in ScoreState (one row per collectivité × référentiel) a
 
 rescore() stores with a compare-and-set on the edit revision and the content version it read, so
 a slow computation never overwrites fresher scores (later edits or newer content), and returns only
-the records that changed (what the pages must swap).
+the records that changed (what the pages must swap). Archived référentiels are never scored.
 """
 import threading
 from collections import OrderedDict
@@ -16,12 +16,12 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
-from app.models import ActionStatut, Collectivite, ContentVersion, Reponse, ScoreHistory, ScoreState
+from app.models import ActionStatut, Collectivite, ContentVersion, Referentiel, Reponse, ScoreHistory, ScoreState
 from app.scoring import SCORE_FIELDS, Consequence, ScoringContent, Statut, score_referentiel
 from app.scoring.tree import parent_id
 from app.services.accounts import utcnow
 from app.services.collectivites import identite_of
-from app.services.scoring_content import scoring_content_from_db
+from app.services.scoring_content import latest_scoring_content
 
 TOTAL_FIELDS = ("point_fait", "point_programme", "point_pas_fait", "point_non_renseigne", "point_potentiel", "point_referentiel")
 
@@ -77,18 +77,21 @@ def bump_edit_revision(collectivite_id: int, referentiel_id: str) -> None:
     )
 
 
-def consequences_for(collectivite_id: int) -> dict[str, Consequence]:
-    """The personnalisation consequences of the collectivité (identity + réponses)."""
+def consequences_for(collectivite_id: int, content: ScoringContent | None = None) -> dict[str, Consequence]:
+    """The personnalisation consequences of the collectivité (identity + réponses); `content`:
+    the scoring content when the caller holds it already."""
     collectivite = db.session.get(Collectivite, collectivite_id)
     reponses = dict(
         db.session.execute(select(Reponse.question_id, Reponse.value).where(Reponse.collectivite_id == collectivite_id)).all()
     )
-    return _content().consequences(identite_of(collectivite), reponses)
+    return (content or _latest_content()[1]).consequences(identite_of(collectivite), reponses)
 
 
-def is_desactive(collectivite_id: int, action_id: str) -> bool:
-    """True when a personnalisation rule switches off the action or one of its ancestors."""
-    consequences = consequences_for(collectivite_id)
+def is_desactive(collectivite_id: int, action_id: str, consequences: dict[str, Consequence] | None = None) -> bool:
+    """True when a personnalisation rule switches off the action or one of its ancestors
+    (`consequences`: those of the collectivité when the caller computed them already)."""
+    if consequences is None:
+        consequences = consequences_for(collectivite_id)
     node = action_id
     while node is not None:
         consequence = consequences.get(node)
@@ -101,8 +104,7 @@ def is_desactive(collectivite_id: int, action_id: str) -> bool:
 def rescore(collectivite_id: int, referentiel_id: str) -> ScoreUpdate | None:
     """Recompute and store the scores; None when they were fresh already or a fresher
     computation got stored first. The caller commits."""
-    version_id = _content_version_id()  # read first: a reload in between makes the content newer, never older
-    content = _content()
+    version_id, content = _latest_content()
     if referentiel_id not in content.trees:
         raise ValueError(f"référentiel inconnu du contenu chargé : {referentiel_id}")
     key = (collectivite_id, referentiel_id)
@@ -115,32 +117,30 @@ def rescore(collectivite_id: int, referentiel_id: str) -> ScoreUpdate | None:
         return None
     revision = state.edit_revision  # read BEFORE the statuts: the scores are at least this fresh
     tree = content.trees[referentiel_id]
-    table = score_referentiel(tree, _statuts(collectivite_id, referentiel_id), consequences_for(collectivite_id))
+    table = score_referentiel(tree, _statuts(collectivite_id, referentiel_id), consequences_for(collectivite_id, content))
     records = {action_id: list(values) for action_id, values in table.rows().items()}
+    new_values = {"scores": records, "scored_revision": revision, "content_version_id": version_id, "computed_at": utcnow()}
 
-    # Compare-and-set: claim the row (the no-op UPDATE locks it until commit, on PostgreSQL and
-    # SQLite alike) only if no fresher computation is stored (later edits, or newer content: the
-    # content was reloaded while this one computed), then write.
-    stored = db.session.execute(
-        _where_key(update(ScoreState), key)
-        .where(
-            ScoreState.scored_revision <= revision,
-            or_(ScoreState.content_version_id.is_(None), ScoreState.content_version_id <= version_id),
-        )
-        .values(scored_revision=ScoreState.scored_revision)
-        .returning(ScoreState.scored_revision, ScoreState.content_version_id, ScoreState.computed_at)
-        .execution_options(synchronize_session=False)
-    ).one_or_none()
-    if stored is None:
-        return None
-    previous = _previous_records(key, tuple(stored))
-    computed_at = utcnow()
-    db.session.execute(
-        _where_key(update(ScoreState), key)
-        .values(scores=records, scored_revision=revision, content_version_id=version_id, computed_at=computed_at)
-        .execution_options(synchronize_session=False)
-    )
-    _remember_records(key, (revision, version_id, computed_at), records)
+    # Compare-and-set: write only if no fresher computation is stored (later edits, or newer
+    # content: the content was reloaded while this one computed). The diff needs the records
+    # stored before: when this process remembers them (stamp read above), ONE update writes,
+    # guarded by that stamp being still stored.
+    stamp = (state.scored_revision, state.content_version_id, state.computed_at)
+    previous = _recent_records_for(key, stamp)
+    if previous is None or not _compare_and_set(key, revision, version_id, new_values, expected=stamp).rowcount:
+        # Claim the row first (the no-op UPDATE locks it until commit, on PostgreSQL and SQLite
+        # alike) and get the stored records, then write.
+        stored = _compare_and_set(
+            key, revision, version_id, {"scored_revision": ScoreState.scored_revision},
+            returning=(ScoreState.scored_revision, ScoreState.content_version_id, ScoreState.computed_at, ScoreState.scores),
+        ).one_or_none()
+        if stored is None:
+            return None
+        previous = _recent_records_for(key, tuple(stored)[:3])
+        if previous is None:
+            previous = stored.scores or {}
+        _compare_and_set(key, revision, version_id, new_values)
+    _remember_records(key, (revision, version_id, new_values["computed_at"]), records)
     totals = dict(zip(SCORE_FIELDS, records[tree.root_id]))
     _record_history(collectivite_id, referentiel_id, totals)
     changed = {action_id: dict(zip(SCORE_FIELDS, values)) for action_id, values in records.items() if previous.get(action_id) != values}
@@ -152,12 +152,31 @@ def _where_key(statement, key: tuple[int, str]):
     return statement.where(ScoreState.collectivite_id == key[0], ScoreState.referentiel_id == key[1])
 
 
+def _compare_and_set(key: tuple[int, str], revision: int, version_id: int | None, values: dict,
+                     expected: tuple | None = None, returning: tuple = ()):
+    """UPDATE the row with `values` unless fresher scores are stored; `expected`: the
+    (scored_revision, content_version_id, computed_at) the row must still hold."""
+    statement = _where_key(update(ScoreState), key).where(
+        ScoreState.scored_revision <= revision,
+        or_(ScoreState.content_version_id.is_(None), ScoreState.content_version_id <= version_id),
+    )
+    if expected is not None:
+        statement = statement.where(
+            ScoreState.scored_revision == expected[0],
+            ScoreState.content_version_id.is_not_distinct_from(expected[1]),
+            ScoreState.computed_at.is_not_distinct_from(expected[2]),
+        )
+    if returning:
+        statement = statement.returning(*returning)
+    return db.session.execute(statement.values(**values).execution_options(synchronize_session=False))
+
+
 def _state_row(key: tuple[int, str]):
-    """The revisions of the ScoreState row (not its scores), or None."""
+    """The revisions and stamp of the ScoreState row (not its scores), or None."""
     return db.session.execute(
         _where_key(
             select(ScoreState.edit_revision, ScoreState.scored_revision, ScoreState.content_version_id,
-                   ScoreState.scores.is_not(None).label("has_scores")),
+                   ScoreState.computed_at, ScoreState.scores.is_not(None).label("has_scores")),
             key,
         )
     ).one_or_none()
@@ -171,12 +190,11 @@ _recent_records: OrderedDict[tuple[int, str], tuple[tuple, dict]] = OrderedDict(
 _recent_lock = threading.Lock()
 
 
-def _previous_records(key: tuple[int, str], stamp: tuple) -> dict:
+def _recent_records_for(key: tuple[int, str], stamp: tuple) -> dict | None:
+    """The records this process stored last for `key` if the row still holds them (same stamp)."""
     with _recent_lock:
         recent = _recent_records.get(key)
-    if recent is not None and recent[0] == stamp:
-        return recent[1]
-    return db.session.scalar(_where_key(select(ScoreState.scores), key)) or {}
+    return recent[1] if recent is not None and recent[0] == stamp else None
 
 
 def _remember_records(key: tuple[int, str], stamp: tuple, records: dict) -> None:
@@ -214,31 +232,39 @@ def scores_rescored_since(collectivite_id: int, since: datetime) -> dict[str, St
 
 def stale_score_keys() -> list[tuple[int, str]]:
     """(collectivité, référentiel) pairs whose scores are stale or missing: edited since the last
-    computation, computed on another content version, or statuts without any score row."""
-    stale = select(ScoreState.collectivite_id, ScoreState.referentiel_id).where(
-        or_(
-            ScoreState.scores.is_(None),
-            ScoreState.scored_revision < ScoreState.edit_revision,
-            ScoreState.content_version_id.is_distinct_from(_content_version_id()),
+    computation, computed on another content version, or statuts without any score row. Archived
+    référentiels are left out."""
+    stale = (
+        select(ScoreState.collectivite_id, ScoreState.referentiel_id)
+        .join(Referentiel, Referentiel.id == ScoreState.referentiel_id)
+        .where(
+            ~Referentiel.archived,
+            or_(
+                ScoreState.scores.is_(None),
+                ScoreState.scored_revision < ScoreState.edit_revision,
+                ScoreState.content_version_id.is_distinct_from(_content_version_id()),
+            ),
         )
     )
     unscored = (
         select(ActionStatut.collectivite_id, ActionStatut.referentiel_id)
+        .join(Referentiel, Referentiel.id == ActionStatut.referentiel_id)
         .outerjoin(
             ScoreState,
             (ScoreState.collectivite_id == ActionStatut.collectivite_id)
             & (ScoreState.referentiel_id == ActionStatut.referentiel_id),
         )
-        .where(ScoreState.collectivite_id.is_(None))
+        .where(~Referentiel.archived, ScoreState.collectivite_id.is_(None))
     )
     return sorted({tuple(row) for row in db.session.execute(stale.union(unscored))})
 
 
-def _content() -> ScoringContent:
-    content = scoring_content_from_db(db.session)
-    if content is None:
+def _latest_content() -> tuple[int, ScoringContent]:
+    """(ContentVersion id, scoring content), read together: the version the content was built from."""
+    latest = latest_scoring_content(db.session)
+    if latest is None:
         raise LookupError("aucun contenu chargé : lancer `flask content load`")
-    return content
+    return latest
 
 
 def _content_version_id() -> int | None:

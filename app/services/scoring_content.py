@@ -37,8 +37,15 @@ def scoring_content_from_content(content) -> ScoringContent:
 
 
 def scoring_content_from_db(session) -> ScoringContent | None:
-    """From the tables of the latest content load (None before any load); cached per version
-    (keyed with the hash and load time too: SQLite may reuse the id of a deleted row)."""
+    """From the tables of the latest content load (None before any load)."""
+    latest = latest_scoring_content(session)
+    return latest and latest[1]
+
+
+def latest_scoring_content(session) -> tuple[int, ScoringContent] | None:
+    """(ContentVersion id, content) of the latest content load, with ONE read of the version;
+    None before any load. Cached per version (keyed with the hash and load time too: SQLite may
+    reuse the id of a deleted row)."""
     version = session.execute(
         select(ContentVersion.id, ContentVersion.content_hash, ContentVersion.loaded_at)
         .order_by(ContentVersion.id.desc())
@@ -51,7 +58,7 @@ def scoring_content_from_db(session) -> ScoringContent | None:
     if latest is None or latest[0] != key:
         latest = (key, _build_from_db(session))  # two threads may both build it: same result
         _latest = latest
-    return latest[1]
+    return key[0], latest[1]
 
 
 def _build_from_db(session) -> ScoringContent:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 
 from app.extensions import db
+from app.markdown import check_markdown
 from app.models import Action, ActionStatut, HistoryEntry, Precision, Question, Referentiel, Reponse
 from app.policy import can
 from app.queue import enqueue_rescore
@@ -75,11 +76,13 @@ def _percentages(detail) -> list[float]:
     return percentages
 
 
-def set_statut(user, collectivite_id: int, action_id: str, statut_value: str, detail=None) -> StatutValue:
-    """Set the statut of a tâche or sous-action; returns the saved value."""
+def set_statut(user, collectivite_id: int, action_id: str, statut_value: str, detail=None,
+               consequences: dict | None = None) -> StatutValue:
+    """Set the statut of a tâche or sous-action; returns the saved value. `consequences`: the
+    collectivité's personnalisation consequences when the caller computed them already."""
     require_edit(user, collectivite_id)
     new = parse_statut(statut_value, detail)
-    action = _statut_action(collectivite_id, action_id)
+    action = _statut_action(collectivite_id, action_id, consequences)
     old = statut_of(collectivite_id, action_id)
     if old == new:
         return new
@@ -114,7 +117,7 @@ def set_reponse(user, collectivite_id: int, question_id: str, value: str | float
     """Answer a personnalisation question (None or "" clears the answer); returns the stored value.
 
     binaire: OUI / NON; choix: the id of one of its choix; proportion: a number in [0, 1].
-    Every référentiel is re-scored: rules of any référentiel may read any answer.
+    Every live référentiel is re-scored: rules of any référentiel may read any answer.
     """
     require_edit(user, collectivite_id)
     question = db.session.get(Question, question_id)
@@ -132,7 +135,7 @@ def set_reponse(user, collectivite_id: int, question_id: str, value: str | float
     else:
         upsert(Reponse, key, {"value": new, "modified_by_id": user.id, "modified_at": utcnow()})
     record_history(user, collectivite_id, "reponse", question_id, json.dumps(old), json.dumps(new))
-    _commit_and_rescore(collectivite_id, db.session.scalars(select(Referentiel.id)).all())
+    _commit_and_rescore(collectivite_id, db.session.scalars(select(Referentiel.id).where(~Referentiel.archived)).all())
     return new
 
 
@@ -164,6 +167,9 @@ def set_precision(user, collectivite_id: int, action_id: str, texte: str | None)
     new = (texte or "").strip() or None
     if new is not None and len(new) > PRECISION_MAX_LENGTH:
         raise InvalidEdit(f"la précision dépasse {PRECISION_MAX_LENGTH} caractères")
+    refusal = new and check_markdown(new)
+    if refusal:
+        raise InvalidEdit(refusal)
     old = db.session.scalar(
         select(Precision.texte).where(Precision.collectivite_id == collectivite_id, Precision.action_id == action_id)
     )
@@ -186,20 +192,23 @@ def require_edit(user, collectivite_id: int) -> None:
 
 
 def live_action(action_id: str) -> Action:
-    """The action, unless unknown or archived (InvalidEdit)."""
+    """The action, unless unknown or archived, itself or its référentiel (InvalidEdit)."""
     action = db.session.get(Action, action_id)
-    if action is None or action.archived:
+    if action is None or action.archived or _referentiel(action).archived:
         raise InvalidEdit(f"action inconnue : {action_id}")
     return action
 
 
-def _statut_action(collectivite_id: int, action_id: str) -> Action:
+def _referentiel(action: Action) -> Referentiel:
+    return db.session.get(Referentiel, action.referentiel_id)  # mostly from the session's identity map
+
+
+def _statut_action(collectivite_id: int, action_id: str, consequences: dict | None) -> Action:
     """The action, if a statut may be set on it: a tâche or sous-action that is not désactivée."""
     action = live_action(action_id)
-    level = db.session.scalar(select(Referentiel.action_level).where(Referentiel.id == action.referentiel_id))
-    if action.depth <= level:
+    if action.depth <= _referentiel(action).action_level:
         raise InvalidEdit("le statut se renseigne sur les sous-actions et les tâches")
-    if evaluation.is_desactive(collectivite_id, action_id):
+    if evaluation.is_desactive(collectivite_id, action_id, consequences):
         raise InvalidEdit("cette action est désactivée par la personnalisation")
     return action
 

@@ -6,7 +6,8 @@ action or collectivité is unknown. Writes go through app.services.suivi and app
 which validate, commit, record the history and enqueue the re-score.
 """
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from typing import ClassVar
 
 from sqlalchemy import select
 
@@ -55,9 +56,13 @@ HISTORY_KIND_LABELS = {
 
 @dataclass(frozen=True)
 class StatutState:
-    """What the statut control of one action shows (see fragments/statuts/_action_statut.html)."""
+    """What the statut control of one action shows (see fragments/statuts/_action_statut.html):
+    plain values only, so that rendering it after an edit's commit reads nothing again."""
 
+    collectivite_id: int
+    referentiel_id: str
     action_id: str
+    identifiant: str
     settable: bool  # a tâche or sous-action
     editable: bool  # settable, the user may edit, and not désactivée
     desactive: bool
@@ -65,6 +70,7 @@ class StatutState:
     value: str = "non_renseigne"
     detail: tuple[str, str, str] = ("", "", "")  # fait / programmé / pas fait percentages as typed
     error: str | None = None
+    labels: ClassVar[dict[str, str]] = STATUT_LABELS  # the control's options, in order
 
     @property
     def label(self) -> str:
@@ -86,8 +92,6 @@ class Workspace:
     desactivees: frozenset[str]  # actions a rule switches off (their subtrees are off too)
     reductions: dict[str, float]  # action id -> factor of a reduction rule (!= 1)
     scores: object  # app.services.evaluation.StoredScores
-    overrides: dict[str, StatutState] = field(default_factory=dict)
-    statut_labels = STATUT_LABELS  # the control's options, in order
 
     def is_desactive(self, action_id: str) -> bool:
         node = action_id
@@ -98,22 +102,21 @@ class Workspace:
         return False
 
     def statut_state(self, action: Action) -> StatutState:
-        if action.id in self.overrides:
-            return self.overrides[action.id]
         settable = action.depth > self.action_level
         desactive = self.is_desactive(action.id)
         perso = None
         if action.id in self.reductions and not desactive and action.id in self.scores:
             perso = self.scores[action.id]["point_potentiel_perso"]
-        statut = self.statuts.get(action.id)
         return StatutState(
+            collectivite_id=self.collectivite.id,
+            referentiel_id=action.referentiel_id,
             action_id=action.id,
+            identifiant=action.identifiant,
             settable=settable,
             editable=settable and self.can_edit and not desactive,
             desactive=desactive,
             potentiel_perso=perso,
-            value=statut.value if statut else "non_renseigne",
-            detail=_percent_texts(statut),
+            **_statut_fields(self.statuts.get(action.id)),
         )
 
 
@@ -128,20 +131,26 @@ def _percent_texts(statut: StatutValue | None) -> tuple[str, str, str]:
 
 
 def workspace_for(user, collectivite: Collectivite, referentiel_id: str, action_level: int) -> Workspace:
-    consequences = consequences_for(collectivite.id)
     rows = db.session.execute(
         select(ActionStatut.action_id, ActionStatut.avancement, ActionStatut.concerne, ActionStatut.fait,
                ActionStatut.programme, ActionStatut.pas_fait)
         .where(ActionStatut.collectivite_id == collectivite.id, ActionStatut.referentiel_id == referentiel_id)
     )
+    statuts = {row.action_id: StatutValue(*row[1:]) for row in rows}
+    return _workspace(user, collectivite, action_level, consequences_for(collectivite.id), statuts,
+                      scores_for(collectivite.id, referentiel_id))
+
+
+def _workspace(user, collectivite: Collectivite, action_level: int, consequences: dict[str, Consequence],
+               statuts: dict[str, StatutValue], scores) -> Workspace:
     return Workspace(
         collectivite=collectivite,
         action_level=action_level,
         can_edit=can(user, "edit", collectivite.id),
-        statuts={row.action_id: StatutValue(*row[1:]) for row in rows},
+        statuts=statuts,
         desactivees=frozenset(a for a, c in consequences.items() if c.desactive),
         reductions=_reductions(consequences),
-        scores=scores_for(collectivite.id, referentiel_id),
+        scores=scores,
     )
 
 
@@ -164,15 +173,23 @@ def _context(user, collectivite_id: int, referentiel: Referentiel | None) -> dic
         "collectivite": collectivite,
         "workspace": workspace,
         "scores": workspace.scores,
-        "tree_blueprint": "suivi",
-        "url_args": {"collectivite_id": collectivite_id},
+        **_workspace_links(collectivite_id),
         "referentiel_links": referentiel_links(),
     }
 
 
+def _workspace_links(collectivite_id: int) -> dict:
+    return {"tree_blueprint": "suivi", "url_args": {"collectivite_id": collectivite_id}}
+
+
 def referentiel_links() -> list[tuple[str, str]]:
-    """(id, nom) of every référentiel, for the workspace navigation."""
-    return [tuple(row) for row in db.session.execute(select(Referentiel.id, Referentiel.nom).order_by(Referentiel.id))]
+    """(id, nom) of every live référentiel, for the workspace navigation."""
+    return [
+        tuple(row)
+        for row in db.session.execute(
+            select(Referentiel.id, Referentiel.nom).where(~Referentiel.archived).order_by(Referentiel.id)
+        )
+    ]
 
 
 # Référentiel pages ---------------------------------------------------------------------------------
@@ -205,39 +222,51 @@ def action_page(user, collectivite_id: int, referentiel_id: str, action_id: str)
     }
 
 
+def search_results(collectivite_id: int, referentiel_id: str, query: str) -> dict | None:
+    """The référentiel search, its results linking to this workspace's action pages."""
+    results = referentiels.search_actions(referentiel_id, query)
+    return results and {"results": results, **_workspace_links(collectivite_id)}
+
+
 # Statut --------------------------------------------------------------------------------------------
 
 
 def save_statut(user, collectivite_id: int, referentiel_id: str, action_id: str, statut_value: str,
                 detail: tuple) -> dict | None:
-    """Save a statut from the control; returns the control's context (action, workspace, state).
+    """Save a statut from the control; returns the control's context: {"statut_state": StatutState}.
 
     Choosing "détaillé" without percentages saves nothing: the control comes back with the three
     fields to fill in, prefilled from the current statut. A refused value comes back with the
-    French message and the values as typed.
+    French message and the values as typed. The control's state is read BEFORE the edit (the
+    personnalisation once, shared with the edit's check): the commit expires every loaded row.
     """
     action = db.session.get(Action, action_id)
-    if action is None or action.archived or action.referentiel_id != referentiel_id:
+    referentiel = db.session.get(Referentiel, referentiel_id)
+    collectivite = db.session.get(Collectivite, collectivite_id)
+    if (action is None or action.archived or action.referentiel_id != referentiel_id or referentiel is None
+            or referentiel.archived or collectivite is None):
         return None
-    override = None
+    consequences = consequences_for(collectivite_id)
+    # The control shows a score only for a reduced potentiel: read the scores then only.
+    scores = scores_for(collectivite_id, referentiel_id) if action_id in _reductions(consequences) else {}
+    state = _workspace(user, collectivite, referentiel.action_level, consequences, {}, scores).statut_state(action)
     if statut_value == "detaille" and not any(str(p).strip() for p in detail):
-        current = suivi.statut_of(collectivite_id, action_id)
-        override = {"value": "detaille", "detail": _percent_texts(current)}
-    else:
-        try:
-            suivi.set_statut(user, collectivite_id, action_id, statut_value,
-                             detail if statut_value == "detaille" else None)
-        except InvalidEdit as error:
-            override = {"value": statut_value if statut_value in STATUT_LABELS else "non_renseigne",
-                        "detail": tuple(str(p) for p in detail), "error": str(error)}
-    context = _context(user, collectivite_id, db.session.get(Referentiel, referentiel_id))
-    workspace = context["workspace"]
-    if override is not None:
-        state = workspace.statut_state(action)
+        return {"statut_state": replace(state, value="detaille",
+                                        detail=_percent_texts(suivi.statut_of(collectivite_id, action_id)))}
+    try:
+        saved = suivi.set_statut(user, collectivite_id, action_id, statut_value,
+                                 detail if statut_value == "detaille" else None, consequences=consequences)
+    except InvalidEdit as error:
         if not state.editable:  # e.g. désactivée meanwhile: show the saved statut and the refusal
-            override = {"error": override.get("error")}
-        workspace = replace(workspace, overrides={action.id: replace(state, **override)})
-    return {**context, "workspace": workspace, "action": action, "referentiel_id": referentiel_id}
+            saved = suivi.statut_of(collectivite_id, action_id)
+            return {"statut_state": replace(state, **_statut_fields(saved), error=str(error))}
+        return {"statut_state": replace(state, value=statut_value if statut_value in STATUT_LABELS else "non_renseigne",
+                                        detail=tuple(str(p) for p in detail), error=str(error))}
+    return {"statut_state": replace(state, **_statut_fields(saved))}
+
+
+def _statut_fields(statut: StatutValue | None) -> dict:
+    return {"value": statut.value if statut else "non_renseigne", "detail": _percent_texts(statut)}
 
 
 # Précision -----------------------------------------------------------------------------------------

@@ -13,7 +13,15 @@ from app.scoring import Statut, score_referentiel
 from app.services import evaluation, suivi
 from app.services.accounts import utcnow
 from app.services.scoring_content import scoring_content_from_db
-from tests.suivi_content import CONTENT_VERSION_ID, make_editor, run_jobs, tiny_content  # noqa: F401 (fixture)
+from tests.suivi_content import (  # noqa: F401 (fixture)
+    CONTENT_VERSION_ID,
+    burst_within_window,
+    enqueued_jobs,
+    make_editor,
+    run_jobs,
+    timed_burst,
+    tiny_content,
+)
 
 
 @pytest.fixture
@@ -143,16 +151,21 @@ def test_ten_quick_edits_give_at_most_two_computations_and_fresh_final_scores(ed
 
     monkeypatch.setattr(evaluation, "score_referentiel", as_slow_as_cae)
     user, collectivite = editor
+    jobs = enqueued_jobs(monkeypatch)
     values = ["fait", "programme", "pas_fait", "non_concerne", "fait"]
-    for n in range(10):
-        suivi.set_statut(user, collectivite.id, f"eci_1.2.{1 + n % 3}", values[n % 5])
+    saved_at = timed_burst(
+        lambda n=n: suivi.set_statut(user, collectivite.id, f"eci_1.2.{1 + n % 3}", values[n % 5]) for n in range(10)
+    )
     run_jobs()
-    assert 1 <= len(computations) <= 2
     state = _state(collectivite.id)
-    assert state.scored_revision == state.edit_revision == 10
+    assert state.scored_revision == state.edit_revision == 10  # never a stale final state
     stored = evaluation.scores_for(collectivite.id, "eci")
     for action_id, record in _expected_scores(collectivite.id).items():
         assert stored[action_id] == {name: getattr(record, name) for name in stored[action_id]}
+    if burst_within_window(saved_at):
+        assert 1 <= len(computations) <= 2, f"burst of {saved_at[-1] - saved_at[0]:.3f} s"
+    else:  # too slow a machine for the burst to be one: still one computation per job at most
+        assert 1 <= len(computations) <= len(jobs)
 
 
 def test_redis_down_the_edit_is_saved_and_scored_in_process(app, editor, monkeypatch):

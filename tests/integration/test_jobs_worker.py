@@ -16,7 +16,7 @@ from app.models import Action, ScoreState
 from app.queue import current_queue
 from app.services import suivi
 from app.services.evaluation import scores_for
-from tests.suivi_content import make_editor
+from tests.suivi_content import burst_within_window, enqueued_jobs, make_editor, timed_burst
 
 pytestmark = pytest.mark.postgres
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -48,15 +48,18 @@ def cae(app_context, shared_dir):
     ).all()
 
 
-def test_a_burst_of_edits_is_scored_by_the_worker_and_pushed_once_or_twice(cae, worker_process):
+def test_a_burst_of_edits_is_scored_by_the_worker_and_pushed_once_or_twice(cae, worker_process, monkeypatch):
     user, collectivite = make_editor()
     scores_for(collectivite.id, "cae")
     hub = current_hub()
     subscription = hub.subscribe([collectivite_topic(collectivite.id)])
+    jobs = enqueued_jobs(monkeypatch)
     try:
-        for n, tache in enumerate(cae):
-            suivi.set_statut(user, collectivite.id, tache, ("fait", "programme")[n % 2])
-        deadline = time.monotonic() + 20
+        saved_at = timed_burst(
+            lambda n=n, tache=tache: suivi.set_statut(user, collectivite.id, tache, ("fait", "programme")[n % 2])
+            for n, tache in enumerate(cae)
+        )
+        deadline = time.monotonic() + 30
         while True:
             db.session.expire_all()
             state = db.session.get(ScoreState, (collectivite.id, "cae"))
@@ -64,11 +67,14 @@ def test_a_burst_of_edits_is_scored_by_the_worker_and_pushed_once_or_twice(cae, 
                 break
             time.sleep(0.05)
         pushes = []
-        while (message := subscription.get(timeout=0.5)) is not None:
+        while (message := subscription.get(timeout=2)) is not None:  # the last job's push may still be on its way
             pushes.append(message)
     finally:
         hub.unsubscribe(subscription)
-    assert state.scored_revision == state.edit_revision == 10
-    assert 1 <= len(pushes) <= 2
+    assert state.scored_revision == state.edit_revision == 10  # never a stale final state
+    if burst_within_window(saved_at):
+        assert 1 <= len(pushes) <= 2, f"burst of {saved_at[-1] - saved_at[0]:.3f} s"
+    else:  # too slow a machine for the burst to be one: still one push per job at most
+        assert 1 <= len(pushes) <= len(jobs)
     fait = sum(score["point_fait"] for tache, score in scores_for(collectivite.id, "cae").items() if tache in cae)
     assert fait > 0 and 'id="score-cae"' in pushes[-1]

@@ -95,19 +95,17 @@ def test_a_reader_receives_the_pushed_scores_on_a_real_websocket(app, client, ed
     topic = collectivite_topic(collectivite.id)
     ws = Client.connect(f"{live_server}/ws/collectivites/{collectivite.id}", headers={"Cookie": f"session={cookie}"})
     try:
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 20
         while current_hub().subscriber_count(topic) == 0 and time.monotonic() < deadline:
             time.sleep(0.01)
         suivi.set_statut(user, collectivite.id, "eci_1.2.1", "programme")
         run_jobs()
-        message = ws.receive(timeout=5)
-        while message == KEEPALIVE:
-            message = ws.receive(timeout=5)
+        message = _next_message(ws)
     finally:
         ws.close()
     assert {"score-eci-1-2-1", "score-eci-1-2", "score-eci"} <= _pushed_ids(message)
     assert "prog." in message
-    deadline = time.monotonic() + 5  # the server side unsubscribes once the client is gone
+    deadline = time.monotonic() + 20  # the server side unsubscribes once the client is gone
     while current_hub().subscriber_count(topic) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert current_hub().subscriber_count(topic) == 0
@@ -122,11 +120,13 @@ def _reader_socket(client, live_server, collectivite):
     return ws, membership
 
 
-def _next_message(ws) -> str:
-    message = ws.receive(timeout=10)
-    while message == KEEPALIVE:
-        message = ws.receive(timeout=10)
-    assert message is not None, "nothing received"
+def _next_message(ws, seconds: float = 20) -> str:
+    """The first message other than a keepalive, waited for up to `seconds` (a loaded machine is slow)."""
+    deadline = time.monotonic() + seconds
+    message = KEEPALIVE
+    while message in (KEEPALIVE, None) and time.monotonic() < deadline:
+        message = ws.receive(timeout=max(0.1, deadline - time.monotonic()))
+    assert message not in (KEEPALIVE, None), "nothing received"
     return message
 
 

@@ -9,6 +9,7 @@ from app.models import ActionStatut, HistoryEntry, Precision, Reponse, ScoreStat
 from app.services import suivi
 from app.services.suivi import InvalidEdit
 from tests.factories import add_member, make_user
+from app.services.accounts import utcnow
 from app.services.evaluation import scores_for
 from tests.suivi_content import make_editor, run_jobs, tiny_content  # noqa: F401 (fixture)
 
@@ -149,3 +150,43 @@ def test_the_edit_is_committed_before_the_rescore_is_enqueued(editor, monkeypatc
     db.session.rollback()
     assert db.session.scalar(select(ActionStatut.avancement)) == "fait"
     assert len(_history(collectivite.id)) == 1 and _state(collectivite.id).edit_revision == 1
+
+
+def test_a_precision_markdown_cannot_refuse_is_refused_with_a_french_message(editor):
+    user, collectivite = editor
+    with pytest.raises(InvalidEdit, match="imbrique trop de citations"):
+        suivi.set_precision(user, collectivite.id, "eci_1", ">" * 400 + " trop profond")
+    assert db.session.scalar(select(func.count()).select_from(Precision)) == 0 and _history(collectivite.id) == []
+
+
+@pytest.fixture
+def archived_referentiel(tiny_content):
+    """`old`: a référentiel gone from the content, with a statut saved before it went."""
+    from app.models import Action, Referentiel
+
+    db.session.add(Referentiel(id="old", nom="Ancien référentiel", action_level=1, points=10, archived=True))
+    db.session.flush()
+    for depth, (action_id, parent) in enumerate((("old", None), ("old_1", "old"), ("old_1.1", "old_1"))):
+        db.session.add(Action(id=action_id, referentiel_id="old", parent_id=parent, identifiant=action_id[4:],
+                              nom=action_id, depth=depth, position=depth, points=10))
+    db.session.commit()
+    return "old"
+
+
+def test_archived_referentiels_are_skipped_by_edits_rescores_and_stale_keys(editor, archived_referentiel, monkeypatch):
+    from app.services import workspace
+    from app.services.evaluation import stale_score_keys
+
+    user, collectivite = editor
+    with pytest.raises(InvalidEdit, match="action inconnue"):
+        suivi.set_statut(user, collectivite.id, "old_1.1", "fait")
+    db.session.add(ActionStatut(collectivite_id=collectivite.id, referentiel_id="old", action_id="old_1.1",
+                                avancement="fait", concerne=True, modified_at=utcnow()))
+    db.session.commit()
+    enqueued = []
+    monkeypatch.setattr(suivi, "enqueue_rescore", lambda cid, referentiel_id: enqueued.append(referentiel_id))
+    suivi.set_reponse(user, collectivite.id, "compost", "OUI")
+    assert enqueued == ["eci"]
+    assert db.session.get(ScoreState, (collectivite.id, "old")) is None
+    assert stale_score_keys() == [(collectivite.id, "eci")]  # the archived statut's pair is left out
+    assert workspace.referentiel_links() == [("eci", "Économie circulaire (test)")]

@@ -263,3 +263,31 @@ def test_htmx_posts_carry_the_csrf_token_of_the_page(client, world, csrf_enabled
     response = client.post(action_url(cid, "eci_1.1.1", "/statut"), data={"statut": "fait"},
                            headers={**HTMX, "X-CSRFToken": token})
     assert response.status_code == 200 and db.session.query(ActionStatut).count() == 1
+
+
+def test_precision_too_deeply_nested_comes_back_with_the_message(client, world):
+    cid, users = world
+    login(client, users["edition"])
+    texte = ">" * 400 + " citation"
+    html = client.post(action_url(cid, "eci_1.1", "/precision"), data={"texte": texte}, headers=HTMX).get_data(as_text=True)
+    assert "imbrique trop de citations" in html and "&gt;" * 400 + " citation" in html  # kept as typed
+    assert db.session.query(Precision).count() == 0
+
+
+# Search --------------------------------------------------------------------------------------------
+
+
+def test_search_in_the_workspace_links_to_the_workspace_action_pages(client, world):
+    cid, users = world
+    login(client, users["lecture"])
+    tree = client.get(tree_url(cid)).get_data(as_text=True)
+    assert f'hx-get="{tree_url(cid)}/recherche"' in tree
+    results = client.get(f"{tree_url(cid)}/recherche", query_string={"q": "1.2"}, headers=HTMX).get_data(as_text=True)
+    assert results.lstrip().startswith('<div id="referentiels-search_results"')
+    assert f'href="{action_url(cid, "eci_1.2")}"' in results and 'href="/referentiels/' not in results
+    page = client.get(f"{tree_url(cid)}/recherche", query_string={"q": "1.2"}).get_data(as_text=True)
+    assert f'href="{action_url(cid, "eci_1.2.1")}"' in page and f'action="{tree_url(cid)}/recherche"' in page
+    public = client.get("/referentiels/eci/recherche", query_string={"q": "1.2"}, headers=HTMX).get_data(as_text=True)
+    assert 'href="/referentiels/eci/actions/eci_1.2"' in public
+    login(client, users["other"])
+    assert client.get(f"{tree_url(cid)}/recherche?q=1").status_code == 403

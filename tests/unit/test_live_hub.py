@@ -14,6 +14,7 @@ from app.live import (
     InProcessHub,
     RedisHub,
     Subscription,
+    channel_prefix,
     connect_redis,
     make_hub,
     pump,
@@ -202,3 +203,28 @@ def test_a_silent_redis_link_is_pinged_then_given_up(monkeypatch):
     with pytest.raises(redis.ConnectionError):
         RedisHub(fakeredis.FakeRedis())._deliver_messages(pubsub)
     assert pubsub.pings == 1
+
+
+def test_apps_on_different_redis_databases_of_one_server_do_not_hear_each_other():
+    """Pub/sub ignores the db number: the channels carry it (or LIVE_CHANNEL_PREFIX)."""
+    server = fakeredis.FakeServer()
+
+    def hub(url, prefix=None):
+        return RedisHub(fakeredis.FakeRedis(server=server), prefix or channel_prefix(url))
+
+    tests, bench, tests_worker = hub("redis://r:6379/15"), hub("redis://r:6379/0"), hub("redis://r:6379/15")
+    odd = hub("redis://r:6379/15", prefix="recette*[1]:")  # a glob character in the prefix matches itself only
+    heard = {name: h.subscribe(["collectivite:7"]) for name, h in (("tests", tests), ("bench", bench), ("odd", odd))}
+    tests_worker.publish("collectivite:7", "<b>tests</b>")
+    bench.publish("collectivite:7", "<b>bench</b>")
+    odd.publish("collectivite:7", "<b>recette</b>")
+    assert heard["tests"].get(timeout=2) == "<b>tests</b>" and heard["bench"].get(timeout=2) == "<b>bench</b>"
+    assert heard["odd"].get(timeout=2) == "<b>recette</b>"
+    assert [s.get(timeout=0.1) for s in heard.values()] == [None, None, None]
+
+
+def test_the_channel_prefix_comes_from_the_redis_database_or_the_setting():
+    assert channel_prefix("redis://127.0.0.1:6379/15") == "live:db15:"
+    assert channel_prefix("redis://127.0.0.1:6379") == "live:db0:"
+    assert make_hub("redis://127.0.0.1:6379/3")._channel_prefix == "live:db3:"
+    assert make_hub("redis://127.0.0.1:6379/3", "staging:")._channel_prefix == "staging:"
