@@ -2,6 +2,7 @@
 
 DATABASE_URL  SQLAlchemy URL (default: SQLite file under instance/)
 REDIS_URL     unset: jobs run in-process and pushes use the in-process hub
+LIVE_CHANNEL_PREFIX  prefix of the Redis pub/sub channels (default: live:db<N>, N from REDIS_URL)
 SECRET_KEY    unset: generated once and kept in instance/secret_key
 CONTENT_DIR   markdown content to load (default: content/)
 UPLOAD_DIR    where preuve files are stored (default: instance/uploads)
@@ -66,6 +67,7 @@ class Config:
             os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'tet.db'}"
         )
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
+        self.LIVE_CHANNEL_PREFIX = os.environ.get("LIVE_CHANNEL_PREFIX") or None
         self.CONTENT_DIR = os.environ.get("CONTENT_DIR") or str(PROJECT_ROOT / "content")
         self.UPLOAD_DIR = os.environ.get("UPLOAD_DIR") or str(INSTANCE_DIR / "uploads")
         self.SESSION_COOKIE_HTTPONLY = True

@@ -10,16 +10,15 @@ import os
 import statistics
 import tempfile
 import time
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
 import flask_migrate
 from flask import current_app
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
+from app.bench_support import temporary_database
 from app.commands import bench_cli
 from app.content_loader import check_dir
 from app.content_loader.store import store
@@ -113,16 +112,5 @@ def _sqlite_database():
         yield f"sqlite:///{folder}/bench.db"
 
 
-@contextmanager
 def _postgres_database():
-    server_url = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_POSTGRES_URL
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    name = f"tet_bench_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    return temporary_database(os.environ.get("BENCH_DATABASE_URL") or DEFAULT_POSTGRES_URL)
