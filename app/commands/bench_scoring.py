@@ -71,11 +71,18 @@ def bench_scoring_command() -> None:
     scoring_content = scoring_content_from_content(content)
     scenario = load_scenario(shared / "scenarios" / PERSONNALISATION_SCENARIO)
 
+    # Each référentiel is scored with its own statuts and consequences, as the app stores them.
+    inputs = {
+        ref: ([s for s in statuts if s.action_id.startswith(ref)],
+              {a: c for a, c in consequences.items() if a.startswith(ref)})
+        for ref in trees
+    }
+
     def score(ref):
-        return lambda: score_referentiel(trees[ref], statuts, consequences)
+        return lambda: score_referentiel(trees[ref], *inputs[ref])
 
     def score_and_build(ref):
-        return lambda: score_referentiel(trees[ref], statuts, consequences).rows()
+        return lambda: score_referentiel(trees[ref], *inputs[ref]).rows()
 
     rows = [
         ("score CAE", score("cae"), 1.0),
