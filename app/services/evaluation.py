@@ -29,20 +29,23 @@ TOTAL_FIELDS = ("point_fait", "point_programme", "point_pas_fait", "point_non_re
 @dataclass(frozen=True)
 class ScoreUpdate:
     """The outcome of a re-score: the records (field -> value) that changed, the root's always
-    included, and the totals (the root's record)."""
+    included, the totals (the root's record), and the nodes whose personnalisation (désactivation
+    or personalised potentiel) changed, whose badges the pages must refresh."""
 
     collectivite_id: int
     referentiel_id: str
     revision: int
     changed: dict[str, dict]
     totals: dict
+    personnalisation_changed: frozenset[str] = frozenset()
 
 
 class StoredScores(Mapping[str, dict]):
     """Stored records (a list of values per action, in SCORE_FIELDS order) read as dicts."""
 
-    def __init__(self, records: Mapping[str, list]):
+    def __init__(self, records: Mapping[str, list], revision: int = 0):
         self._records = records
+        self.revision = revision  # the edit revision they reflect (ScoreState.scored_revision)
 
     def __getitem__(self, action_id: str) -> dict:
         return dict(zip(SCORE_FIELDS, self._records[action_id]))
@@ -145,7 +148,21 @@ def rescore(collectivite_id: int, referentiel_id: str) -> ScoreUpdate | None:
     _record_history(collectivite_id, referentiel_id, totals)
     changed = {action_id: dict(zip(SCORE_FIELDS, values)) for action_id, values in records.items() if previous.get(action_id) != values}
     changed.setdefault(tree.root_id, totals)  # the totals are always pushed
-    return ScoreUpdate(collectivite_id, referentiel_id, revision, changed, totals)
+    return ScoreUpdate(collectivite_id, referentiel_id, revision, changed, totals,
+                       _personnalisation_changed(previous, records))
+
+
+_PERSONNALISATION_INDEXES = (SCORE_FIELDS.index("desactive"), SCORE_FIELDS.index("point_potentiel_perso"))
+
+
+def _personnalisation_changed(previous: Mapping[str, list], records: Mapping[str, list]) -> frozenset[str]:
+    """Nodes whose désactivation or personalised potentiel differs from the stored records (none
+    on a first computation: the pages were rendered with these)."""
+    return frozenset(
+        action_id for action_id, values in records.items()
+        if (before := previous.get(action_id)) is not None
+        and any(before[i] != values[i] for i in _PERSONNALISATION_INDEXES)
+    )
 
 
 def _where_key(statement, key: tuple[int, str]):
@@ -212,7 +229,20 @@ def scores_for(collectivite_id: int, referentiel_id: str) -> StoredScores:
         rescore(collectivite_id, referentiel_id)
         db.session.commit()
         state = db.session.get(ScoreState, (collectivite_id, referentiel_id))
-    return StoredScores(state.scores or {})
+    return StoredScores(state.scores or {}, state.scored_revision)
+
+
+def scores_newer_than(collectivite_id: int, referentiel_id: str, revision: int) -> StoredScores | None:
+    """The stored scores when they reflect a later edit than `revision` (a page's), else None."""
+    row = db.session.execute(
+        select(ScoreState.scores, ScoreState.scored_revision).where(
+            ScoreState.collectivite_id == collectivite_id,
+            ScoreState.referentiel_id == referentiel_id,
+            ScoreState.scored_revision > revision,
+            ScoreState.scores.is_not(None),
+        )
+    ).one_or_none()
+    return row and StoredScores(row.scores, row.scored_revision)
 
 
 def scores_rescored_since(collectivite_id: int, since: datetime) -> dict[str, StoredScores]:

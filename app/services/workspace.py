@@ -240,16 +240,10 @@ def save_statut(user, collectivite_id: int, referentiel_id: str, action_id: str,
     French message and the values as typed. The control's state is read BEFORE the edit (the
     personnalisation once, shared with the edit's check): the commit expires every loaded row.
     """
-    action = db.session.get(Action, action_id)
-    referentiel = db.session.get(Referentiel, referentiel_id)
-    collectivite = db.session.get(Collectivite, collectivite_id)
-    if (action is None or action.archived or action.referentiel_id != referentiel_id or referentiel is None
-            or referentiel.archived or collectivite is None):
+    found = _statut_state(user, collectivite_id, referentiel_id, action_id, with_statut=False)
+    if found is None:
         return None
-    consequences = consequences_for(collectivite_id)
-    # The control shows a score only for a reduced potentiel: read the scores then only.
-    scores = scores_for(collectivite_id, referentiel_id) if action_id in _reductions(consequences) else {}
-    state = _workspace(user, collectivite, referentiel.action_level, consequences, {}, scores).statut_state(action)
+    state, consequences, _rows = found  # _rows held: the edit finds them in the session, unread again
     if statut_value == "detaille" and not any(str(p).strip() for p in detail):
         return {"statut_state": replace(state, value="detaille",
                                         detail=_percent_texts(suivi.statut_of(collectivite_id, action_id)))}
@@ -263,6 +257,34 @@ def save_statut(user, collectivite_id: int, referentiel_id: str, action_id: str,
         return {"statut_state": replace(state, value=statut_value if statut_value in STATUT_LABELS else "non_renseigne",
                                         detail=tuple(str(p) for p in detail), error=str(error))}
     return {"statut_state": replace(state, **_statut_fields(saved))}
+
+
+def statut_control(user, collectivite_id: int, referentiel_id: str, action_id: str) -> dict | None:
+    """The statut control as stored, for `user`: {"statut_state": StatutState} (what a page
+    re-fetches when a push says the action's personnalisation changed)."""
+    found = _statut_state(user, collectivite_id, referentiel_id, action_id, with_statut=True)
+    return found and {"statut_state": found[0]}
+
+
+def _statut_state(user, collectivite_id: int, referentiel_id: str, action_id: str,
+                  with_statut: bool) -> tuple[StatutState, dict[str, Consequence], tuple] | None:
+    """The control's state (with the saved statut when `with_statut`), the personnalisation
+    consequences it was read with and the rows read (the session keeps only referenced ones);
+    None for an unknown or archived action."""
+    action = db.session.get(Action, action_id)
+    referentiel = db.session.get(Referentiel, referentiel_id)
+    collectivite = db.session.get(Collectivite, collectivite_id)
+    if (action is None or action.archived or action.referentiel_id != referentiel_id or referentiel is None
+            or referentiel.archived or collectivite is None):
+        return None
+    consequences = consequences_for(collectivite_id)
+    # The control shows a score only for a reduced potentiel: read the scores then only.
+    scores = scores_for(collectivite_id, referentiel_id) if action_id in _reductions(consequences) else {}
+    statuts = {}
+    if with_statut and (statut := suivi.statut_of(collectivite_id, action_id)) is not None:
+        statuts[action_id] = statut
+    workspace = _workspace(user, collectivite, referentiel.action_level, consequences, statuts, scores)
+    return workspace.statut_state(action), consequences, (action, referentiel, collectivite)
 
 
 def _statut_fields(statut: StatutValue | None) -> dict:

@@ -1,6 +1,7 @@
 """Live scores: an edit goes through the job to a pushed fragment, on the hub and on a real websocket;
 the websocket is refused to users without read right; the pushed fragment is the page's fragment."""
 import re
+from html import unescape as html_unescape
 import threading
 import time
 
@@ -35,17 +36,22 @@ def _pushed_ids(html: str) -> set[str]:
     return set(re.findall(r'<span id="(score-[^"]+)" class="tet-score" hx-swap-oob="true">', html))
 
 
-def test_an_edit_pushes_the_changed_nodes_and_the_totals_to_subscribers(editor):
-    user, collectivite = editor
+def _pushed_after(edit, collectivite) -> str:
+    """What an open page of the collectivité is pushed once `edit` is re-scored."""
     scores_for(collectivite.id, "eci")  # the page was rendered once: scores exist
     hub = current_hub()
     subscription = hub.subscribe([collectivite_topic(collectivite.id)])
     try:
-        suivi.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
+        edit()
         run_jobs()
-        html = subscription.get(timeout=5)
+        return subscription.get(timeout=5)
     finally:
         hub.unsubscribe(subscription)
+
+
+def test_an_edit_pushes_the_changed_nodes_and_the_totals_to_subscribers(editor):
+    user, collectivite = editor
+    html = _pushed_after(lambda: suivi.set_statut(user, collectivite.id, "eci_1.1.1", "fait"), collectivite)
     assert _pushed_ids(html) == {"score-eci-1-1-1", "score-eci-1-1", "score-eci-1", "score-eci"}
     assert "<html" not in html
     # The very fragment the pages include on first load, with the out-of-band flag.
@@ -160,3 +166,51 @@ def test_the_websocket_is_closed_once_the_reader_is_no_longer_a_member(app, clie
     finally:
         if ws.connected:
             ws.close()
+
+
+def test_a_reponse_that_desactive_an_action_pushes_its_statut_control_to_re_fetch(client, editor):
+    user, collectivite = editor
+    html = _pushed_after(lambda: suivi.set_reponse(user, collectivite.id, "compost", "NON"), collectivite)
+    reloaded = set(re.findall(r'<span id="(statuts-action_statut-[^"]+)" class="tet-statut" hx-swap-oob="true"', html))
+    assert {"statuts-action_statut-eci-2-2", "statuts-action_statut-eci-2-2-1"} <= reloaded
+    assert "statuts-action_statut-eci-1-1" not in reloaded  # its personnalisation did not change
+    # The placeholder is the page's own partial; each page re-fetches it with its own session.
+    placeholder = render_fragment("statut_reload", collectivite_id=collectivite.id, referentiel_id="eci", action_id="eci_2.2.1")
+    assert placeholder in html and 'hx-trigger="load"' in placeholder
+    login(client, user)
+    control = client.get(html_unescape(re.search(r'hx-get="([^"]+)"', placeholder).group(1)))
+    assert control.status_code == 200
+    body = control.get_data(as_text=True)
+    assert 'id="statuts-action_statut-eci-2-2-1"' in body and "Désactivée" in body and "<form" not in body
+
+
+def test_a_page_whose_pushes_are_gone_gets_the_fresh_scores_when_its_websocket_opens(app, client, editor, live_server, monkeypatch):
+    user, collectivite = editor
+    reader = make_user()
+    add_member(reader, collectivite, "lecture")
+    login(client, reader)
+    page = client.get(f"/collectivites/{collectivite.id}/referentiels/eci").get_data(as_text=True)
+    ws_path = html_unescape(re.search(r'ws-connect="([^"]+)"', page).group(1))
+    assert ws_path.endswith("?referentiel=eci&revision=0")
+    suivi.set_statut(user, collectivite.id, "eci_1.2.1", "programme")  # scored at revision 1
+    run_jobs()
+    monkeypatch.setitem(app.extensions, "hub", make_hub(app.config["REDIS_URL"]))  # nothing to replay
+    cookie = client.get_cookie("session").value
+    ws = Client.connect(f"{live_server}{ws_path}", headers={"Cookie": f"session={cookie}"})
+    try:
+        message = _next_message(ws)
+    finally:
+        ws.close()
+    assert {"score-eci-1-2-1", "score-eci-1-2", "score-eci"} <= _pushed_ids(message) and "prog." in message
+
+
+def test_the_statut_control_to_re_fetch_needs_the_read_right(client, editor):
+    _, collectivite = editor
+    url = f"/collectivites/{collectivite.id}/referentiels/eci/actions/eci_2.2.1/statut"
+    login(client, make_user())
+    assert client.get(url).status_code == 403
+    reader = make_user()
+    add_member(reader, collectivite, "lecture")
+    login(client, reader)
+    assert client.get(url).status_code == 200
+    assert client.get(url.replace("eci_2.2.1", "eci_9")).status_code == 404

@@ -46,7 +46,7 @@ def test_reader_sees_tree_with_scores_and_live_socket_but_no_control(client, wor
     cid, users = world
     login(client, users["lecture"])
     html = client.get(tree_url(cid)).get_data(as_text=True)
-    assert f'ws-connect="/ws/collectivites/{cid}"' in html
+    assert re.search(rf'ws-connect="/ws/collectivites/{cid}\?referentiel=eci&amp;revision=\d+"', html)  # the page's score revision
     assert 'id="score-eci"' in html  # the référentiel totals
     assert 'id="score-eci-1"' in html and "tet-score-bar" in html
     assert f'href="{action_url(cid, "eci_1")}"' in html  # links stay in the workspace
