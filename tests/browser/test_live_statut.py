@@ -55,3 +55,30 @@ def test_statut_set_in_one_page_updates_scores_in_another(app, new_page, tiny_co
     expect(totals).to_contain_text("5 %", timeout=LIVE_TIMEOUT_MS)
     assert watcher_page.evaluate("window.__notReloaded") is True
 
+
+
+def test_a_desactivation_answered_elsewhere_replaces_the_statut_control_of_an_open_tree(
+    app, new_page, tiny_content, monkeypatch
+):
+    from app.services import suivi
+
+    monkeypatch.setitem(app.extensions, "hub", make_hub(app.config["REDIS_URL"]))
+    user, collectivite = make_editor()
+    page = new_page()
+    page.set_default_timeout(LIVE_TIMEOUT_MS)
+    page.add_init_script("document.addEventListener('htmx:wsOpen', () => { window.__wsOpen = true })")
+    log_in(page, user)
+    page.goto(f"/collectivites/{collectivite.id}/referentiels/eci")
+    with page.expect_response(re.compile(r"/actions/eci_2/enfants$")):
+        page.locator("#referentiels-node-eci-2 summary").first.click()
+    control = page.locator("#statuts-action_statut-eci-2-2")
+    expect(control.locator("select")).to_be_visible()
+    wait_for_socket(page)
+
+    suivi.set_reponse(user, collectivite.id, "compost", "NON")
+    run_jobs()
+
+    # The pushed placeholder re-fetches the control in place (not into the row's children).
+    expect(control).to_contain_text("Désactivée", timeout=LIVE_TIMEOUT_MS)
+    expect(control).to_have_count(1)
+    expect(control.locator("select")).to_have_count(0)
