@@ -9,7 +9,7 @@ from itertools import count
 from app.auth import hash_password
 from app.extensions import db
 from app.models import Collectivite, Membership, User
-from app.services.accounts import utcnow
+from app.persistence import utcnow
 from app.services.collectivites import normalise_search
 
 DEFAULT_PASSWORD = "mot-de-passe-de-test"

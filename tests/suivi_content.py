@@ -13,7 +13,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Action, ContentVersion, PersonnalisationRegle, Question, Referentiel
-from app.services.accounts import utcnow
+from app.persistence import utcnow
 from tests.factories import add_member, make_collectivite, make_user
 
 # A fixed id: the scoring content is cached per ContentVersion id, keep ours apart from others'.

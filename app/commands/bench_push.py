@@ -53,7 +53,7 @@ from app.live import channel_prefix, collectivite_topic
 from app.models import Action, ActionStatut, Collectivite, Membership, Referentiel, ScoreState, User
 from app.scoring import SCORE_FIELDS, Statut, score_referentiel
 from app.services import evaluation
-from app.services.accounts import utcnow
+from app.persistence import utcnow
 from app.services.collectivites import normalise_search
 from app.services.scoring_content import scoring_content_from_db
 

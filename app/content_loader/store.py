@@ -12,7 +12,6 @@ Any failure rolls the whole load back, leaving the previous content untouched.
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -33,6 +32,7 @@ from app.models.content import (
     Referentiel,
     Thematique,
 )
+from app.persistence import utcnow
 
 UNCHANGED, LOADED, FAILED = "inchangé", "chargé", "erreurs"
 _CHUNK = 500  # ids per IN (...) clause, well under SQLite's parameter limit
@@ -66,7 +66,7 @@ def store(session: Session, content: Content, source: str, progress: Callable[[i
     try:
         removed = _write(session, content, advance)
         version = ContentVersion(
-            content_hash=content.content_hash, source=source, loaded_at=datetime.now(timezone.utc).replace(tzinfo=None),
+            content_hash=content.content_hash, source=source, loaded_at=utcnow(),
             counts=content.counts(), removed_ids=removed,
         )
         session.add(version)

@@ -160,7 +160,7 @@ def score_referentiel(
     """Statuts and consequences whose id is not in the tree are ignored (the reference engine
     crashes on an unknown consequence carrying a factor or a score formula)."""
     n, index = tree.size, tree.index
-    children, parent, subtree = tree.children, tree.parent, tree.subtree
+    parent, subtree = tree.parent, tree.subtree
 
     # Steps 0 and 1: personalised points, désactivés (D), personalised actions (P).
     points = list(tree.points)

@@ -7,7 +7,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +17,7 @@ from app.extensions import db
 from app.mail import send_mail_after_response
 from app.models import Collectivite, Invitation, JoinRequest, LoginFailure, Membership, User
 from app.models.accounts import ROLES
+from app.persistence import utcnow
 
 PASSWORD_MIN_LENGTH = 12
 LOGIN_MAX_FAILURES = 5
@@ -31,11 +32,6 @@ class FormErrors(Exception):
     def __init__(self, errors: dict[str, str]):
         super().__init__(errors)
         self.errors = errors
-
-
-def utcnow() -> datetime:
-    """Naive UTC, as stored in the DateTime columns."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def normalise_email(email: str) -> str:

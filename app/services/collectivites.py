@@ -13,13 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.auth import hash_password
 from app.extensions import db
 from app.models import Collectivite, Membership, User
+from app.persistence import insert_statement, utcnow
 from app.scoring.personnalisation import Identite, identite_for
-from app.services.accounts import utcnow
 
 EPCI_NATURES = frozenset({"CC", "CA", "CU", "METRO", "EPT"})
 # Syndicats and PETR / pôles métropolitains count as "EPCI" + "syndicat" for personnalisation.
@@ -180,8 +179,7 @@ def read_directory(directory: Path) -> list[dict]:
 
 
 def _upsert_statement():
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(Collectivite.__table__)
+    statement = insert_statement(Collectivite.__table__)
     return statement.on_conflict_do_update(
         index_elements=["kind", "code"], set_={column: statement.excluded[column] for column in _UPDATED_COLUMNS}
     )

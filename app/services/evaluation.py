@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
+from app.persistence import upsert, utcnow
 from app.models import ActionStatut, Collectivite, ContentVersion, Referentiel, Reponse, ScoreHistory, ScoreState
 from app.scoring import SCORE_FIELDS, Consequence, ScoringContent, Statut, score_referentiel
 from app.scoring.tree import parent_id
-from app.services.accounts import utcnow
 from app.services.collectivites import identite_of
 from app.services.scoring_content import latest_scoring_content
 
@@ -55,19 +54,6 @@ class StoredScores(Mapping[str, dict]):
 
     def __len__(self) -> int:
         return len(self._records)
-
-
-def upsert(model, key: dict, values: dict, on_update: dict | None = None) -> None:
-    """Insert key + values, or update the row having that unique key with on_update (default:
-    values; empty: leave it as it is). One statement, safe against a concurrent insert."""
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(model).values(**key, **values)
-    update_values = values if on_update is None else on_update
-    if update_values:
-        statement = statement.on_conflict_do_update(index_elements=list(key), set_=update_values)
-    else:
-        statement = statement.on_conflict_do_nothing(index_elements=list(key))
-    db.session.execute(statement)
 
 
 def bump_edit_revision(collectivite_id: int, referentiel_id: str) -> None:

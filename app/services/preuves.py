@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import PreuveFichier, PreuveLien, User
-from app.services.accounts import utcnow
+from app.persistence import utcnow
 from app.services.suivi import InvalidEdit, live_action, record_history, require_edit
 
 MAX_FILE_SIZE = 10 * 1024 * 1024

@@ -17,8 +17,7 @@ from app.models import Action, ActionStatut, HistoryEntry, Precision, Question, 
 from app.policy import can
 from app.queue import enqueue_rescore
 from app.services import evaluation
-from app.services.evaluation import upsert
-from app.services.accounts import utcnow
+from app.persistence import upsert, utcnow
 
 STATUT_VALUES = ("fait", "programme", "pas_fait", "non_renseigne", "non_concerne", "detaille")
 PRECISION_MAX_LENGTH = 20_000

@@ -9,7 +9,8 @@ from sqlalchemy import select, update
 from app.extensions import db
 from app.models import Invitation, JoinRequest, Membership
 from app.services import accounts
-from app.services.accounts import FormErrors, utcnow
+from app.persistence import utcnow
+from app.services.accounts import FormErrors
 from tests.factories import add_member, login, make_collectivite, make_user
 
 pytestmark = pytest.mark.usefixtures("app_context")

@@ -11,7 +11,7 @@ from app.models import ActionStatut, ScoreHistory, ScoreState
 from app.queue import RedisQueue, pending_key
 from app.scoring import Statut, score_referentiel
 from app.services import evaluation, suivi
-from app.services.accounts import utcnow
+from app.persistence import utcnow
 from app.services.scoring_content import scoring_content_from_db
 from tests.suivi_content import (  # noqa: F401 (fixture)
     CONTENT_VERSION_ID,

@@ -19,7 +19,8 @@ from flask import url_for
 
 from app.extensions import db
 from app.models import JoinRequest
-from app.services.accounts import create_invitation, utcnow
+from app.persistence import utcnow
+from app.services.accounts import create_invitation
 from tests.factories import add_member, login, make_collectivite, make_user
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}

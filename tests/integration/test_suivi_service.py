@@ -9,7 +9,7 @@ from app.models import ActionStatut, HistoryEntry, Precision, Reponse, ScoreStat
 from app.services import suivi
 from app.services.suivi import InvalidEdit
 from tests.factories import add_member, make_user
-from app.services.accounts import utcnow
+from app.persistence import utcnow
 from app.services.evaluation import scores_for
 from tests.suivi_content import make_editor, run_jobs, tiny_content  # noqa: F401 (fixture)
 

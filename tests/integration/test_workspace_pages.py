@@ -7,7 +7,7 @@ import pytest
 from app.extensions import db
 from app.models import ActionStatut, ContentVersion, HistoryEntry, PersonnalisationRegle, Precision, Question, Reponse
 from app.services import suivi
-from app.services.accounts import utcnow
+from app.persistence import utcnow
 from tests.factories import add_member, login, make_collectivite, make_user
 from tests.suivi_content import run_jobs, tiny_content  # noqa: F401 (fixture)
 
