@@ -311,7 +311,12 @@ def precision_state(collectivite_id: int, action_id: str, can_edit: bool, texte:
             select(Precision.texte)
             .where(Precision.collectivite_id == collectivite_id, Precision.action_id == action_id)
         ) or ""
-    return PrecisionState(collectivite_id, action_id, texte, render_markdown(texte), can_edit, error)
+    return PrecisionState(collectivite_id, action_id, texte, render_precision(texte), can_edit, error)
+
+
+def render_precision(texte: str | None) -> str:
+    """A précision as HTML, below its section's h2 (fragments/suivi/_precision.html), tables included."""
+    return render_markdown(texte or "", top_heading=3, gfm=True)
 
 
 def save_precision(user, collectivite_id: int, action_id: str, texte: str) -> PrecisionState:
