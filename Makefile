@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := FLASK_APP=wsgi $(BIN)/flask
 INSTALLED := $(VENV)/.installed
+AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: setup run test test-sqlite test-postgres services chromium bench
+.PHONY: setup run test test-sqlite test-postgres services chromium axe bench
 
 $(INSTALLED): pyproject.toml
 	python3 -m venv $(VENV)
@@ -14,6 +15,13 @@ $(INSTALLED): pyproject.toml
 	touch $(INSTALLED)
 
 setup: $(INSTALLED)
+
+# axe-core (npm, version pinned by package-lock.json) for the browser accessibility test.
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(AXE)
+
+axe: $(AXE)
 
 run: setup
 	$(FLASK) db upgrade
@@ -27,10 +35,10 @@ services:
 chromium:
 	scripts/ensure-chromium.sh
 
-test-sqlite: setup chromium
+test-sqlite: setup chromium axe
 	$(BIN)/pytest -q
 
-test-postgres: setup chromium services
+test-postgres: setup chromium axe services
 	TEST_BACKEND=postgres $(BIN)/pytest -q
 
 test: test-sqlite test-postgres
