@@ -249,18 +249,7 @@ def test_answers_refused_to_readers(client, world):
     assert client.post(f"/collectivites/{cid}/personnalisation/compost", data={"valeur": "NON"}, headers=HTMX).status_code == 403
 
 
-# History -------------------------------------------------------------------------------------------
-
-
-def test_history_lists_who_what_old_and_new(client, world):
-    cid, users = world
-    suivi.set_statut(users["edition"], cid, "eci_1.2.2", "programme")
-    suivi.set_statut(users["edition"], cid, "eci_1.2.2", "fait")
-    login(client, users["lecture"])
-    html = client.get(f"/collectivites/{cid}/historique").get_data(as_text=True)
-    assert users["edition"].name in html
-    assert re.search(r"eci_1.2.2</td><td>Programmé</td><td>Fait</td>", html)
-    assert re.search(r"eci_1.2.2</td><td>–</td><td>Programmé</td>", html)
+# CSRF ----------------------------------------------------------------------------------------------
 
 
 def test_htmx_posts_carry_the_csrf_token_of_the_page(client, world, csrf_enabled):
