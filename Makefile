@@ -1,9 +1,14 @@
 # `make run`: set everything up and serve the demo on SQLite (jobs in-process).
+# `make run CONTENT_DIR=… COLLECTIVITES_DIR=…`: the same on other content (the official référentiels)
+# and with the directory of collectivités imported; PORT=… to serve on another port.
 # `make test`: set everything up and run the whole suite on SQLite, then on PostgreSQL + Redis.
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := FLASK_APP=wsgi $(BIN)/flask
 INSTALLED := $(VENV)/.installed
+CONTENT_DIR ?=
+COLLECTIVITES_DIR ?=
+PORT ?= 5000
 AXE := node_modules/axe-core/axe.min.js
 
 .PHONY: setup run test test-sqlite test-postgres services chromium axe bench
@@ -23,11 +28,13 @@ $(AXE): package.json package-lock.json
 
 axe: $(AXE)
 
+# CONTENT_DIR reaches the app through the environment too (the /preview page reads it).
 run: setup
 	$(FLASK) db upgrade
-	$(FLASK) content load
+	$(FLASK) content load $(CONTENT_DIR)
+	$(if $(COLLECTIVITES_DIR),$(FLASK) collectivites import $(COLLECTIVITES_DIR))
 	$(FLASK) demo seed
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 services:
 	scripts/ensure-services.sh
