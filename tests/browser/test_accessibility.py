@@ -72,7 +72,7 @@ def test_main_pages_have_no_axe_violation(new_page, workspace_world):
         (visitor, "/connexion"),
         (visitor, "/inscription"),
         (visitor, "/collectivites?q=ville"),
-        (member, "/preview"),
+        (member, "/preview?fichier=referentiels/cae/1.1.1.md"),
         (member, f"{workspace}/referentiels/cae"),
         (member, f"{workspace}/referentiels/cae/actions/cae_1.1.1"),
         (member, f"{workspace}/personnalisation"),
