@@ -1,9 +1,11 @@
 """Markdown -> sanitised HTML, for content sections, the /preview page and précisions.
 
-One factory builds the marko parser: plain CommonMark, because the GFM extension costs a
-quarter more time on the référentiels, which must load in under two seconds. nh3 then keeps
-only harmless tags and attributes, so raw HTML written in the markdown (the ADEME content uses
-`<a href>` links) is allowed but cannot inject scripts.
+The référentiels are plain CommonMark, because the GFM extension costs a quarter more time on
+them and they must load in under two seconds; précisions (short texts typed by agents) get GFM,
+for its tables. nh3 then keeps only harmless tags and attributes, so raw HTML written in the
+markdown (the ADEME content uses `<a href>` links) is allowed but cannot inject scripts; images
+without a text alternative or not served over http(s) are dropped, and headings are moved below
+the heading of the page section that shows the text.
 
 marko recurses once per nesting level and scans brackets quadratically, so any text is made
 safe first: too long or too deeply nested text is shown as escaped plain text (`check_markdown`
@@ -30,11 +32,15 @@ _PARAGRAPH_BREAK = re.compile(r"(\n[ \t]*\n)")
 _EMPHASIS_RUN = re.compile(r"\*+|_+")
 _BRACKET_ENTITIES = str.maketrans({"[": "&#91;", "]": "&#93;"})
 _EMPHASIS_ENTITIES = str.maketrans({"*": "&#42;", "_": "&#95;"})
+# nh3's output quotes every attribute value with ", so a tag ends at the first > outside quotes.
+_IMG_TAG = re.compile(r'<img(?:\s+[^\s="]+="[^"]*")*\s*/?>')
+_ATTRIBUTE = re.compile(r'([^\s="]+)="([^"]*)"')
+_HEADING_TAG = re.compile(r"<(/?)h([1-6])\b")
 
 
-@lru_cache(maxsize=1)
-def markdown_parser() -> marko.Markdown:
-    return marko.Markdown()
+@lru_cache(maxsize=2)
+def markdown_parser(gfm: bool = False) -> marko.Markdown:
+    return marko.Markdown(extensions=["gfm"]) if gfm else marko.Markdown()
 
 
 def check_markdown(text: str) -> str | None:
@@ -46,17 +52,33 @@ def check_markdown(text: str) -> str | None:
     return None
 
 
-def render_markdown(text: str) -> str:
-    """Sanitised HTML of `text`; empty string for blank text. Never raises on any text."""
+def render_markdown(text: str, top_heading: int = 1, gfm: bool = False) -> str:
+    """Sanitised HTML of `text`; empty string for blank text. Never raises on any text.
+
+    top_heading: the level a `#` heading gets (one below the heading of the section showing the
+    text); deeper headings follow, down to h6. gfm: GitHub-style tables, strikethrough, autolinks.
+    """
     if not text.strip():
         return ""
     if check_markdown(text):
         return _plain(text)
     try:
-        html = markdown_parser().convert(_neutralise_delimiters(text))
+        html = markdown_parser(gfm).convert(_neutralise_delimiters(text))
     except RecursionError:
         return _plain(text)
-    return nh3.clean(html, attributes=_ALLOWED_ATTRIBUTES)
+    html = _IMG_TAG.sub(_keep_described_image, nh3.clean(html, attributes=_ALLOWED_ATTRIBUTES))
+    if top_heading > 1:
+        html = _HEADING_TAG.sub(lambda m: f"<{m[1]}h{min(6, int(m[2]) + top_heading - 1)}", html)
+    return html
+
+
+def _keep_described_image(match: re.Match) -> str:
+    """An image stays only with a text alternative (without one a screen reader reads its file
+    name) and an http(s) src (javascript:, data: and relative sources are refused)."""
+    attributes = dict(_ATTRIBUTE.findall(match[0]))
+    described = attributes.get("alt", "").strip()
+    remote = attributes.get("src", "").lower().startswith(("http://", "https://"))
+    return match[0] if described and remote else ""
 
 
 def _nesting(line: str) -> int:

@@ -22,7 +22,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.htmx import is_htmx, vary_on_htmx
 from app.policy import require_permission
-from app.services import preuves, workspace
+from app.services import history as history_service, preuves, workspace
 from app.services.suivi import InvalidEdit
 
 bp = Blueprint("suivi", __name__, url_prefix="/collectivites/<int:collectivite_id>")
@@ -231,4 +231,4 @@ def set_reponse(collectivite_id: int, question_id: str):
 @bp.get("/historique")
 @require_permission("read")
 def history(collectivite_id: int):
-    return _page("pages/suivi/history.html", workspace.history_page(collectivite_id))
+    return _page("pages/suivi/history.html", history_service.history_page(collectivite_id, request.args))

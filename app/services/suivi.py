@@ -8,6 +8,7 @@ Unchanged values write nothing.
 import json
 import math
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import delete, select
 
@@ -22,6 +23,10 @@ from app.persistence import upsert, utcnow
 STATUT_VALUES = ("fait", "programme", "pas_fait", "non_renseigne", "non_concerne", "detaille")
 PRECISION_MAX_LENGTH = 20_000
 REPONSES_BINAIRES = ("OUI", "NON")
+# Edits of one item by one person less than an hour apart make one history entry, as in the
+# original journal; preuves are additions and deletions of distinct things, never merged.
+HISTORY_MERGE_WINDOW = timedelta(hours=1)
+HISTORY_MERGED_KINDS = ("statut", "reponse", "precision")
 
 
 class InvalidEdit(ValueError):
@@ -213,11 +218,30 @@ def _statut_action(collectivite_id: int, action_id: str, consequences: dict | No
 
 
 def record_history(user, collectivite_id: int, kind: str, key: str, old: str | None, new: str | None) -> None:
-    """Add a history entry to the session; the caller commits it with the change it describes."""
+    """Add a history entry to the session; the caller commits it with the change it describes.
+
+    Merged at write time, like the original journal: when the item's latest entry is the same
+    person's, less than HISTORY_MERGE_WINDOW old, it takes the new value and time and keeps the
+    value from before the burst (an entry back to that value is deleted: nothing changed). One row
+    is then one line of the history page, so its filters and pages are plain SQL.
+    """
+    now = utcnow()
+    if kind in HISTORY_MERGED_KINDS:
+        latest = db.session.scalars(
+            select(HistoryEntry)
+            .where(HistoryEntry.collectivite_id == collectivite_id, HistoryEntry.kind == kind, HistoryEntry.key == key)
+            .order_by(HistoryEntry.at.desc(), HistoryEntry.id.desc())
+            .limit(1)
+        ).first()
+        if latest is not None and latest.user_id == user.id and now - latest.at < HISTORY_MERGE_WINDOW:
+            if latest.old_value == new:
+                db.session.delete(latest)
+            else:
+                latest.new_value, latest.at = new, now
+            return
     db.session.add(
-        HistoryEntry(
-            collectivite_id=collectivite_id, user_id=user.id, at=utcnow(), kind=kind, key=key, old_value=old, new_value=new
-        )
+        HistoryEntry(collectivite_id=collectivite_id, user_id=user.id, at=now, kind=kind, key=key, old_value=old,
+                     new_value=new)
     )
 
 

@@ -1,11 +1,11 @@
 """Page context builders of a collectivité's workspace: the référentiel tree and action pages with
-statuts, scores and personnalisation badges, the personnalisation page and the history page.
+statuts, scores and personnalisation badges, the personnalisation page (the history page is
+app.services.history).
 
 Each public function returns the variables of one template (a dict) or None when the référentiel,
 action or collectivité is unknown. Writes go through app.services.suivi and app.services.preuves,
 which validate, commit, record the history and enqueue the re-score.
 """
-import json
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
@@ -16,13 +16,11 @@ from app.models import (
     Action,
     ActionStatut,
     Collectivite,
-    HistoryEntry,
     Precision,
     Question,
     Referentiel,
     Reponse,
     Thematique,
-    User,
 )
 from app.models.collectivites import KINDS
 from app.markdown import render_markdown
@@ -44,14 +42,6 @@ STATUT_LABELS = {
 }
 # Statut -> DSFR badge severity, for readers.
 STATUT_SEVERITIES = {"fait": "success", "programme": "info", "pas_fait": "error", "detaille": "new"}
-HISTORY_LIMIT = 300
-HISTORY_KIND_LABELS = {
-    "statut": "Statut",
-    "reponse": "Réponse",
-    "precision": "Précision",
-    "preuve_fichier": "Preuve (fichier)",
-    "preuve_lien": "Preuve (lien)",
-}
 
 
 @dataclass(frozen=True)
@@ -311,7 +301,12 @@ def precision_state(collectivite_id: int, action_id: str, can_edit: bool, texte:
             select(Precision.texte)
             .where(Precision.collectivite_id == collectivite_id, Precision.action_id == action_id)
         ) or ""
-    return PrecisionState(collectivite_id, action_id, texte, render_markdown(texte), can_edit, error)
+    return PrecisionState(collectivite_id, action_id, texte, render_precision(texte), can_edit, error)
+
+
+def render_precision(texte: str | None) -> str:
+    """A précision as HTML, below its section's h2 (fragments/suivi/_precision.html), tables included."""
+    return render_markdown(texte or "", top_heading=3, gfm=True)
 
 
 def save_precision(user, collectivite_id: int, action_id: str, texte: str) -> PrecisionState:
@@ -438,59 +433,3 @@ def _as_reponse(question: Question, value: str | None) -> str | None:
     if not 0 <= percent <= 100:
         raise InvalidEdit("la proportion doit être un pourcentage entre 0 et 100")
     return repr(percent / 100)
-
-
-# History -------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HistoryRow:
-    at: str
-    who: str
-    what: str
-    key: str
-    old: str
-    new: str
-
-
-def history_page(collectivite_id: int) -> dict | None:
-    """The latest changes of the collectivité, newest first."""
-    collectivite = db.session.get(Collectivite, collectivite_id)
-    if collectivite is None:
-        return None
-    rows = db.session.execute(
-        select(HistoryEntry, User.name)
-        .outerjoin(User, User.id == HistoryEntry.user_id)
-        .where(HistoryEntry.collectivite_id == collectivite_id)
-        .order_by(HistoryEntry.at.desc(), HistoryEntry.id.desc())
-        .limit(HISTORY_LIMIT)
-    ).all()
-    return {
-        "collectivite": collectivite,
-        "referentiel_links": referentiel_links(),
-        "rows": [
-            HistoryRow(
-                at=entry.at.strftime("%d/%m/%Y %H:%M"),
-                who=name or "compte supprimé",
-                what=HISTORY_KIND_LABELS.get(entry.kind, entry.kind),
-                key=entry.key,
-                old=_readable(entry.old_value),
-                new=_readable(entry.new_value),
-            )
-            for entry, name in rows
-        ],
-    }
-
-
-def _readable(value: str | None) -> str:
-    """A history value (JSON text) for people: statuts by label, détaillé with its percentages."""
-    data = json.loads(value) if value else None
-    if data is None:
-        return "–"
-    if isinstance(data, dict) and "statut" in data:
-        label = STATUT_LABELS.get(data["statut"], data["statut"])
-        detail = data.get("detail")
-        return label if not detail else f"{label} ({' / '.join(f'{100 * p:g} %' for p in detail)})"
-    if isinstance(data, dict):
-        return " – ".join(str(v) for v in data.values())
-    return str(data)

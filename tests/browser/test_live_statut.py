@@ -70,7 +70,7 @@ def test_a_desactivation_answered_elsewhere_replaces_the_statut_control_of_an_op
     log_in(page, user)
     page.goto(f"/collectivites/{collectivite.id}/referentiels/eci")
     with page.expect_response(re.compile(r"/actions/eci_2/enfants$")):
-        page.locator("#referentiels-node-eci-2 summary").first.click()
+        page.locator("#referentiels-node-eci-2 .tet-tree__toggle").first.click()
     control = page.locator("#statuts-action_statut-eci-2-2")
     expect(control.locator("select")).to_be_visible()
     wait_for_socket(page)

@@ -8,8 +8,8 @@ pytestmark = pytest.mark.browser
 
 
 def toggle(node):
-    # The number, not the centre of the row: the title in the row is a link to the action page.
-    node.locator("> details > summary .tet-tree__id").click()
+    # The disclosure button, beside the title's link to the action page.
+    node.locator("> .tet-tree__row > .tet-tree__toggle").click()
 
 
 def test_expand_a_cae_node_through_htmx(page, corpus_2025):
@@ -26,7 +26,8 @@ def test_expand_a_cae_node_through_htmx(page, corpus_2025):
 
     toggle(sous_axe)
     expect(page.locator("#referentiels-node-cae-1-1-1")).to_contain_text("1.1.1")
-    toggle(axe)  # folding is the browser's own <details>: no request
+    toggle(axe)  # folding sends no request
     expect(sous_axe).to_be_hidden()
+    expect(axe.locator("> .tet-tree__row > .tet-tree__toggle")).to_have_attribute("aria-expanded", "false")
     toggle(axe)
     expect(page.locator("#referentiels-node-cae-1-1-1")).to_be_visible()  # still there, not fetched again

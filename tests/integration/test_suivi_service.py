@@ -1,5 +1,6 @@
 """Edits through app.services.suivi: validation, one transaction (value + history + revision), re-score."""
 import json
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -36,10 +37,9 @@ def test_a_statut_is_saved_with_its_history_then_scored(editor):
     statut = db.session.scalar(select(ActionStatut))
     assert (statut.avancement, statut.fait, statut.programme, statut.pas_fait) == ("detaille", 0.5, 0.255, 0.245)
     assert statut.modified_by_id == user.id and statut.referentiel_id == "eci"
-    first, second = _history(collectivite.id)
-    assert (first.kind, first.key, first.old_value, first.user_id) == ("statut", "eci_1.1.1", None, user.id)
-    assert json.loads(second.old_value) == {"statut": "fait", "detail": None}
-    assert json.loads(second.new_value) == {"statut": "detaille", "detail": [0.5, 0.255, 0.245]}
+    (entry,) = _history(collectivite.id)  # two edits by the same person within the hour: one entry
+    assert (entry.kind, entry.key, entry.old_value, entry.user_id) == ("statut", "eci_1.1.1", None, user.id)
+    assert json.loads(entry.new_value) == {"statut": "detaille", "detail": [0.5, 0.255, 0.245]}
     state = _state(collectivite.id)
     assert state.edit_revision == state.scored_revision == 2
     score = scores_for(collectivite.id, "eci")["eci_1.1.1"]
@@ -119,10 +119,7 @@ def test_reponses_are_validated_saved_cleared_and_rescore_every_referentiel(edit
     assert db.session.scalar(select(Reponse.value)) == "OUI"
     assert suivi.set_reponse(user, collectivite.id, "compost", "") is None
     assert db.session.scalar(select(func.count()).select_from(Reponse)) == 0
-    assert [(h.kind, h.old_value, h.new_value) for h in _history(collectivite.id)] == [
-        ("reponse", "null", '"OUI"'),
-        ("reponse", '"OUI"', "null"),
-    ]
+    assert _history(collectivite.id) == []  # answered then cleared within the hour: nothing changed
     assert _state(collectivite.id).edit_revision == 2
 
 
@@ -134,7 +131,7 @@ def test_precisions_are_saved_replaced_and_removed_without_rescoring(editor):
         suivi.set_precision(user, collectivite.id, "eci_1", "x" * (suivi.PRECISION_MAX_LENGTH + 1))
     suivi.set_precision(user, collectivite.id, "eci_1", "")
     assert db.session.scalar(select(func.count()).select_from(Precision)) == 0
-    assert [h.kind for h in _history(collectivite.id)] == ["precision", "precision"]
+    assert _history(collectivite.id) == []  # written then removed within the hour: nothing changed
     assert _state(collectivite.id) is None
 
 
@@ -190,3 +187,50 @@ def test_archived_referentiels_are_skipped_by_edits_rescores_and_stale_keys(edit
     assert db.session.get(ScoreState, (collectivite.id, "old")) is None
     assert stale_score_keys() == [(collectivite.id, "eci")]  # the archived statut's pair is left out
     assert workspace.referentiel_links() == [("eci", "Économie circulaire (test)")]
+
+
+# History merging -----------------------------------------------------------------------------------
+
+
+def _age_history(collectivite_id, minutes):
+    for entry in _history(collectivite_id):
+        entry.at -= timedelta(minutes=minutes)
+    db.session.commit()
+
+
+def test_edits_of_one_item_by_one_person_within_an_hour_make_one_entry(editor):
+    user, collectivite = editor
+    suivi.set_reponse(user, collectivite.id, "compost", "OUI")
+    suivi.set_statut(user, collectivite.id, "eci_1.1.1", "programme")
+    _age_history(collectivite.id, 59)
+    suivi.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
+    suivi.set_statut(user, collectivite.id, "eci_1.1.2", "fait")
+    entries = {(h.kind, h.key): h for h in _history(collectivite.id)}
+    assert len(entries) == 3
+    merged = entries["statut", "eci_1.1.1"]
+    assert (merged.old_value, json.loads(merged.new_value)["statut"]) == (None, "fait")
+    assert utcnow() - merged.at < timedelta(minutes=1)  # the time of the latest edit
+
+
+def test_an_hour_later_or_another_person_makes_a_new_entry(editor):
+    user, collectivite = editor
+    colleague = make_user()
+    add_member(colleague, collectivite, "edition")
+    suivi.set_statut(user, collectivite.id, "eci_1.1.1", "programme")
+    _age_history(collectivite.id, 61)
+    suivi.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
+    suivi.set_statut(colleague, collectivite.id, "eci_1.1.1", "pas_fait")
+    suivi.set_statut(user, collectivite.id, "eci_1.1.1", "programme")
+    statuts = [(h.user_id, h.old_value and json.loads(h.old_value)["statut"], json.loads(h.new_value)["statut"])
+               for h in _history(collectivite.id)]
+    assert statuts == [(user.id, None, "programme"), (user.id, "programme", "fait"),
+                       (colleague.id, "fait", "pas_fait"), (user.id, "pas_fait", "programme")]
+
+
+def test_a_burst_back_to_the_value_before_it_leaves_no_entry(editor):
+    user, collectivite = editor
+    suivi.set_statut(user, collectivite.id, "eci_1.1.1", "programme")
+    _age_history(collectivite.id, 120)
+    suivi.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
+    suivi.set_statut(user, collectivite.id, "eci_1.1.1", "programme")
+    assert len(_history(collectivite.id)) == 1 and _state(collectivite.id).edit_revision == 3

@@ -193,6 +193,15 @@ def test_precision_is_saved_by_htmx_and_rendered_sanitised(client, world):
     assert "<strong>Délibération</strong>" in page and 'name="texte"' not in page
 
 
+def test_precision_tables_render_and_headings_sit_below_the_section_heading(client, world):
+    cid, users = world
+    login(client, users["edition"])
+    texte = "# Bilan\n\n| Site | kWh |\n|---|---|\n| Mairie | 1200 |\n\n![](https://exemple.fr/plan.png)"
+    html = client.post(action_url(cid, "eci_1.1", "/precision"), headers=HTMX, data={"texte": texte}).get_data(as_text=True)
+    assert '<h2 class="fr-h5">Précision</h2>' in html and "<h3>Bilan</h3>" in html and "<h1>" not in html
+    assert "<td>Mairie</td>" in html and "<img" not in html
+
+
 def test_precision_refused_by_readers(client, world):
     cid, users = world
     login(client, users["lecture"])
@@ -240,18 +249,7 @@ def test_answers_refused_to_readers(client, world):
     assert client.post(f"/collectivites/{cid}/personnalisation/compost", data={"valeur": "NON"}, headers=HTMX).status_code == 403
 
 
-# History -------------------------------------------------------------------------------------------
-
-
-def test_history_lists_who_what_old_and_new(client, world):
-    cid, users = world
-    suivi.set_statut(users["edition"], cid, "eci_1.2.2", "programme")
-    suivi.set_statut(users["edition"], cid, "eci_1.2.2", "fait")
-    login(client, users["lecture"])
-    html = client.get(f"/collectivites/{cid}/historique").get_data(as_text=True)
-    assert users["edition"].name in html
-    assert re.search(r"eci_1.2.2</td><td>Programmé</td><td>Fait</td>", html)
-    assert re.search(r"eci_1.2.2</td><td>–</td><td>Programmé</td>", html)
+# CSRF ----------------------------------------------------------------------------------------------
 
 
 def test_htmx_posts_carry_the_csrf_token_of_the_page(client, world, csrf_enabled):

@@ -52,5 +52,42 @@ def test_recursion_error_falls_back_to_plain_text(monkeypatch):
         def convert(self, text):
             raise RecursionError
 
-    monkeypatch.setattr(markdown, "markdown_parser", lambda: Exploding())
+    monkeypatch.setattr(markdown, "markdown_parser", lambda gfm=False: Exploding())
     assert render_markdown("*a*") == "<p>*a*</p>"
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "![](https://exemple.fr/a.png)",
+        "![   ](https://exemple.fr/a.png)",
+        "![plan](javascript:alert(1))",
+        "![plan](data:image/png;base64,AAAA)",
+        "![plan](/static/a.png)",
+        '<img src="https://exemple.fr/a.png">',
+        '<img alt="" src="https://exemple.fr/a.png">',
+        '<img alt="plan" src="ftp://exemple.fr/a.png">',
+        '<img alt="a > b" src="data:x">',
+    ],
+)
+def test_images_without_alt_or_http_source_are_dropped(image):
+    assert "<img" not in render_markdown(f"Avant {image} après")
+
+
+def test_described_http_images_are_kept():
+    html = render_markdown('![Plan du réseau](https://exemple.fr/a.png) <img alt="a > b" src="http://exemple.fr/b.png">')
+    assert html.count("<img") == 2 and 'alt="Plan du réseau"' in html and 'alt="a &gt; b"' in html
+
+
+def test_gfm_tables_render_when_asked():
+    table = "| Site | kWh |\n|:--|--:|\n| Mairie | 1200 |"
+    assert "<table>" not in render_markdown(table)
+    html = render_markdown(table, gfm=True)
+    assert "<table>" in html and "<th" in html and '<td align="right">1200</td>' in html
+
+
+def test_headings_start_at_the_given_level():
+    html = render_markdown("# Titre\n\n## Sous-titre\n\n##### Profond\n\n<h1>brut</h1>", top_heading=3)
+    assert "<h3>Titre</h3>" in html and "<h4>Sous-titre</h4>" in html and "<h6>Profond</h6>" in html
+    assert "<h3>brut</h3>" in html and "<h1" not in html and "<h2" not in html
+    assert "<h1>Titre</h1>" in render_markdown("# Titre")
