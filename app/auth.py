@@ -1,32 +1,69 @@
-"""Authentication plumbing: the flask-login user loader, argon2 password hashes, password-reset tokens.
+"""Authentication plumbing: server-side sessions and the flask-login user loader, argon2 password
+hashes, password-reset tokens.
 
-A session (and a remember-me cookie) holds User.get_id(), "<id>:<stamp of the password hash>": the
-loader refuses it once the password has changed, which ends every other session.
+Signing in opens a UserSession row; the session (and the remember-me cookie) holds its random token
+(User.get_id()). The loader accepts a token only while its row exists and is younger than
+REMEMBER_COOKIE_DURATION: logging out deletes the row (that browser only), a password reset deletes
+them all, so a replayed cookie no longer signs in.
 A reset token is signed with SECRET_KEY and salted with the user's current password hash, so it
 stops working as soon as the password changes (single use) or after PASSWORD_RESET_MAX_AGE seconds (config).
 """
-import hmac
+import hashlib
+import secrets
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import delete, select
 
 from app.extensions import db, login_manager
-from app.models import User
+from app.models import User, UserSession
+from app.persistence import utcnow
 from app.policy import refuse_anonymous
 
 _RESET_SALT = "reinitialisation-mot-de-passe:"
 
 
+def token_hash(token: str) -> str:
+    """What is stored of a secret token (sessions, invitations): a database read reveals no token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _oldest_session_start():
+    return utcnow() - current_app.config["REMEMBER_COOKIE_DURATION"]
+
+
 @login_manager.user_loader
-def load_user(session_id: str) -> User | None:
-    user_id, _, _ = session_id.partition(":")
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    if user is None or not user.is_active or not hmac.compare_digest(user.get_id(), session_id):
+def load_user(session_token: str) -> User | None:
+    user = db.session.scalar(
+        select(User).join(UserSession, UserSession.user_id == User.id).where(
+            UserSession.token_hash == token_hash(session_token), UserSession.created_at > _oldest_session_start()
+        )
+    )
+    if user is None or not user.is_active:
         return None
+    user.session_token = session_token
     return user
+
+
+def open_session(user: User) -> None:
+    """A new signed-in session for `user` (call before login_user, which stores user.get_id())."""
+    token = secrets.token_urlsafe(32)
+    # This user's expired rows can no longer sign in: they go now.
+    db.session.execute(
+        delete(UserSession).where(UserSession.user_id == user.id, UserSession.created_at <= _oldest_session_start())
+    )
+    db.session.add(UserSession(user_id=user.id, token_hash=token_hash(token), created_at=utcnow()))
+    db.session.commit()
+    user.session_token = token
+
+
+def close_session(user: User) -> None:
+    """End the session `user` was loaded for: its cookies, replayed or not, sign in no more."""
+    db.session.execute(delete(UserSession).where(UserSession.token_hash == token_hash(user.get_id())))
+    db.session.commit()
 
 
 @cache

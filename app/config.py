@@ -13,11 +13,14 @@ BASE_URL      public address of the site, used in links sent outside it (reset m
 TRUSTED_HOSTS comma-separated host names the site answers to (unset: any)
 TRUSTED_PROXIES number of reverse proxies in front of the app whose X-Forwarded-For/-Proto
               headers are trusted (default 0: none)
-Set in code only: ARGON2_TIME_COST / ARGON2_MEMORY_COST (argon2-cffi's defaults; the tests lower them).
+Set in code only: ARGON2_TIME_COST / ARGON2_MEMORY_COST (argon2-cffi's defaults; the tests lower them);
+REMEMBER_COOKIE_DURATION, also the longest life of a signed-in session; the rate limits *_LIMIT,
+each (attempts allowed, sliding window), beyond which the form answers 429 (app.services.accounts).
 """
 import os
 import secrets
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import argon2
@@ -76,6 +79,14 @@ class Config:
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.REMEMBER_COOKIE_DURATION = timedelta(days=30)
+        # Failed logins per e-mail + IP; distinct e-mails with failed logins per IP (password spraying);
+        # reset mails per e-mail typed (account or not: no account probing) and per IP; sign-ups per IP.
+        self.LOGIN_LIMIT = (5, timedelta(minutes=15))
+        self.LOGIN_SPRAY_LIMIT = (20, timedelta(hours=1))
+        self.RESET_EMAIL_LIMIT = (3, timedelta(hours=1))
+        self.RESET_IP_LIMIT = (10, timedelta(hours=1))
+        self.SIGNUP_IP_LIMIT = (20, timedelta(hours=1))
         self.PASSWORD_RESET_MAX_AGE = 3600
         self.MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
         self.MAIL_PORT = int(os.environ.get("MAIL_PORT") or 587)

@@ -1,14 +1,17 @@
 """Test data factories (call them inside an app context, e.g. with the `app_context` fixture).
 
     user = make_user(); commune = make_collectivite(); add_member(user, commune, "edition")
-    login(client, user)   # fast: writes flask-login's session key, no form round trip
+    login(client, user)   # fast: opens a session row and writes flask-login's key, no form round trip
 """
+import secrets
 from functools import cache
 from itertools import count
 
-from app.auth import hash_password
+from sqlalchemy import insert
+
+from app.auth import hash_password, token_hash
 from app.extensions import db
-from app.models import Collectivite, Membership, User
+from app.models import Collectivite, Membership, User, UserSession
 from app.persistence import utcnow
 from app.services.collectivites import normalise_search
 
@@ -51,6 +54,11 @@ def add_member(user: User, collectivite: Collectivite, role: str) -> Membership:
 
 
 def login(client, user: User) -> None:
+    # The session row goes in through its own connection: committing the test's session would expire
+    # the objects the test holds (app.auth.open_session does the same for a real login).
+    token = secrets.token_urlsafe(32)
+    with db.engine.begin() as connection:
+        connection.execute(insert(UserSession).values(user_id=user.id, token_hash=token_hash(token), created_at=utcnow()))
     with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
+        session["_user_id"] = token
         session["_fresh"] = True

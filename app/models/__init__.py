@@ -14,7 +14,14 @@ from app.models.content import (  # noqa: F401
     Referentiel,
     Thematique,
 )
-from app.models.accounts import Invitation, JoinRequest, LoginFailure, Membership, User  # noqa: F401
+from app.models.accounts import (  # noqa: F401
+    Invitation,
+    JoinRequest,
+    Membership,
+    RateLimitedAttempt,
+    User,
+    UserSession,
+)
 from app.models.collectivites import Collectivite  # noqa: F401
 from app.models.suivi import (  # noqa: F401
     ActionStatut,

@@ -1,5 +1,5 @@
-"""Account tables: users, their memberships in collectivités, join requests, invitations, login failures."""
-import hashlib
+"""Account tables: users, their signed-in sessions, memberships in collectivités, join requests,
+invitations, rate-limited attempts."""
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -24,10 +24,29 @@ class User(UserMixin, db.Model):
 
     memberships: Mapped[list["Membership"]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
+    # Not a column: the token of the signed-in session this object was loaded for (app.auth).
+    session_token = None
+    # Identity, as for any mapped object (UserMixin compares get_id(), which is per session here).
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
+
     def get_id(self) -> str:
-        """What flask-login keeps in the session: changes with the password (see app.auth.load_user)."""
-        stamp = hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
-        return f"{self.id}:{stamp}"
+        """What flask-login keeps in the session and the remember-me cookie: the session's token."""
+        if self.session_token is None:
+            raise RuntimeError("app.auth.open_session() must run before flask-login's login_user()")
+        return self.session_token
+
+
+class UserSession(db.Model):
+    """One signed-in browser. Its cookies carry a random token, only the token's SHA-256 is stored:
+    logging out deletes the row, so a replayed session or remember-me cookie signs in no more."""
+
+    __tablename__ = "user_session"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class Membership(db.Model):
@@ -77,12 +96,17 @@ class Invitation(db.Model):
     collectivite: Mapped["Collectivite"] = relationship()  # noqa: F821
 
 
-class LoginFailure(db.Model):
-    """One row per failed login: the rate limit counts them in the database so it holds across processes."""
+class RateLimitedAttempt(db.Model):
+    """One attempt counted by a rate limit (a failed login, a reset mail, a sign-up): counted in the
+    database so that the limits hold across processes (app.services.accounts)."""
 
-    __tablename__ = "login_failure"
-    __table_args__ = (Index("ix_login_failure_email_ip_at", "email", "ip", "created_at"),)
+    __tablename__ = "rate_limited_attempt"
+    __table_args__ = (
+        Index("ix_rate_limited_attempt_action_email_at", "action", "email", "created_at"),
+        Index("ix_rate_limited_attempt_action_ip_at", "action", "ip", "created_at"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action: Mapped[str] = mapped_column(String(16))  # login | reset | signup
     email: Mapped[str] = mapped_column(String(254))
     ip: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)

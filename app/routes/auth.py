@@ -5,7 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 
-from app.auth import user_for_reset_token
+from app.auth import close_session, open_session, user_for_reset_token
 from app.htmx import is_htmx
 from app.mail import external_url
 from app.services import accounts
@@ -34,14 +34,23 @@ def _next_url(default: str = "collectivites.mine") -> str:
     return local_path(request.values.get("next")) or url_for(default)
 
 
+@bp.context_processor
+def _max_lengths():
+    return {"max_lengths": accounts.MAX_LENGTHS}
+
+
 def _start_session(user, remember: bool = False) -> None:
+    if current_user.is_authenticated:  # signing in again replaces this browser's session
+        close_session(current_user)
     # A fresh session at login: nothing (CSRF token included) carries over from before.
     session.clear()
+    open_session(user)
     login_user(user, remember=remember)
 
 
 def _rejected(template: str, error: FormErrors, **context):
-    return render_template(template, errors=error.errors, form=request.form, **context), 422
+    """The form again with its messages and what was typed (password fields are never filled back)."""
+    return render_template(template, errors=error.errors, form=request.form, **context), error.status
 
 
 @bp.route("/inscription", methods=["GET", "POST"])
@@ -50,7 +59,8 @@ def signup():
         return render_template("pages/auth/signup.html", errors={}, form={"next": request.args.get("next", "")})
     try:
         form = request.form
-        user = accounts.register_user(form.get("email", ""), form.get("password", ""), form.get("name", ""))
+        user = accounts.register_user(form.get("email", ""), form.get("password", ""), form.get("name", ""),
+                                      request.remote_addr)
     except FormErrors as error:
         return _rejected("pages/auth/signup.html", error)
     _start_session(user)
@@ -64,7 +74,7 @@ def login():
         return render_template("pages/auth/login.html", errors={}, form={"next": request.args.get("next", "")})
     try:
         form = request.form
-        user = accounts.authenticate(form.get("email", ""), form.get("password", ""), request.remote_addr or "")
+        user = accounts.authenticate(form.get("email", ""), form.get("password", ""), request.remote_addr)
     except FormErrors as error:
         return _rejected("pages/auth/login.html", error)
     _start_session(user, remember=request.form.get("remember") == "on")
@@ -73,6 +83,10 @@ def login():
 
 @bp.post("/deconnexion")
 def logout():
+    """Ends this browser's session server-side: its session and remember-me cookies, even replayed,
+    sign in no more. The account's sessions in other browsers go on."""
+    if current_user.is_authenticated:
+        close_session(current_user)
     session.clear()
     logout_user()  # after clear: it leaves the mark that deletes the remember-me cookie
     flash("Vous êtes déconnecté.", "info")
@@ -82,11 +96,15 @@ def logout():
 @bp.route("/mot-de-passe/oublie", methods=["GET", "POST"])
 def forgot_password():
     if request.method == "GET":
-        return render_template("pages/auth/forgot_password.html", sent=False, form={})
-    accounts.send_password_reset(
-        request.form.get("email", ""), lambda token: external_url("auth.reset_password", token=token)
-    )
-    return render_template("pages/auth/forgot_password.html", sent=True, form={})
+        return render_template("pages/auth/forgot_password.html", sent=False, errors={}, form={})
+    try:
+        accounts.send_password_reset(
+            request.form.get("email", ""), request.remote_addr,
+            lambda token: external_url("auth.reset_password", token=token),
+        )
+    except FormErrors as error:
+        return _rejected("pages/auth/forgot_password.html", error, sent=False)
+    return render_template("pages/auth/forgot_password.html", sent=True, errors={}, form={})
 
 
 @bp.route("/mot-de-passe/reinitialiser/<token>", methods=["GET", "POST"])

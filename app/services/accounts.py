@@ -1,27 +1,30 @@
-"""Accounts and memberships: sign-up, login with a rate limit, password reset, join requests,
+"""Accounts and memberships: sign-up, login, password reset (each rate-limited), join requests,
 roles, invitations. Access checks are not made here: routes call app.policy first.
 
 Failures raise FormErrors with French messages keyed by form field ("form" for the whole form).
 """
-import hashlib
 import re
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select, update
+from flask import current_app
+from sqlalchemy import delete, distinct, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.auth import hash_password, make_reset_token, user_for_reset_token, verify_password
+from app.auth import hash_password, make_reset_token, token_hash, user_for_reset_token, verify_password
 from app.extensions import db
 from app.mail import send_mail_after_response
-from app.models import Collectivite, Invitation, JoinRequest, LoginFailure, Membership, User
+from app.models import Collectivite, Invitation, JoinRequest, Membership, RateLimitedAttempt, User, UserSession
 from app.models.accounts import ROLES
 from app.persistence import utcnow
 
 PASSWORD_MIN_LENGTH = 12
-LOGIN_MAX_FAILURES = 5
-LOGIN_WINDOW = timedelta(minutes=15)
+# The longest values the forms accept (their inputs' maxlength): the columns that store them.
+MAX_LENGTHS = {"email": User.__table__.c.email.type.length, "name": User.__table__.c.name.type.length}
+_FIELD_LABELS = {"email": "L'adresse e-mail", "name": "Le nom"}
+_IP_MAX_LENGTH = RateLimitedAttempt.__table__.c.ip.type.length
 INVITATION_LIFETIME = timedelta(days=7)
 INVALID_RESET_LINK = "Ce lien n'est plus valide. Demandez un nouveau lien de réinitialisation."
 INVALID_INVITATION = "Cette invitation n'est plus valide (déjà utilisée ou expirée)."
@@ -29,13 +32,27 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class FormErrors(Exception):
-    def __init__(self, errors: dict[str, str]):
+    """`status`: the HTTP status of the form shown again: 422 a value to correct, 400 input the form
+    itself cannot send (longer than its maxlength), 429 too many attempts."""
+
+    def __init__(self, errors: dict[str, str], status: int = 422):
         super().__init__(errors)
         self.errors = errors
+        self.status = status
 
 
 def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
+
+
+def _refuse_too_long(**values: str) -> None:
+    errors = {
+        field: f"{_FIELD_LABELS[field]} ne doit pas dépasser {MAX_LENGTHS[field]} caractères."
+        for field, value in values.items()
+        if len(value) > MAX_LENGTHS[field]
+    }
+    if errors:
+        raise FormErrors(errors, status=400)
 
 
 def _password_error(password: str) -> str | None:
@@ -44,8 +61,71 @@ def _password_error(password: str) -> str | None:
     return None
 
 
-def register_user(email: str, password: str, name: str) -> User:
+# Rate limits ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Limit:
+    """At most config[config_name] = (attempts, window) attempts of one action sharing the columns
+    `same`; with `distinct_emails`, attempts over at most that many distinct e-mails."""
+
+    config_name: str
+    same: tuple[str, ...]
+    message: str  # French; {minutes} is the window
+    distinct_emails: bool = False
+
+
+_LOGIN_LIMITS = (
+    _Limit("LOGIN_LIMIT", ("email", "ip"), "Trop de tentatives de connexion. Réessayez dans {minutes} minutes."),
+    _Limit("LOGIN_SPRAY_LIMIT", ("ip",), "Trop de tentatives de connexion depuis votre réseau. "
+           "Réessayez dans {minutes} minutes.", distinct_emails=True),
+)
+_TOO_MANY_RESETS = "Trop de demandes de réinitialisation. Réessayez dans {minutes} minutes."
+_RESET_LIMITS = (
+    _Limit("RESET_EMAIL_LIMIT", ("email",), _TOO_MANY_RESETS),
+    _Limit("RESET_IP_LIMIT", ("ip",), _TOO_MANY_RESETS),
+)
+_SIGNUP_LIMITS = (
+    _Limit("SIGNUP_IP_LIMIT", ("ip",), "Trop de comptes créés depuis votre réseau. Réessayez dans {minutes} minutes."),
+)
+
+
+def _throttle(action: str, email: str, ip: str, limits: tuple[_Limit, ...]) -> None:
+    """Record an attempt of `action`, then refuse it (FormErrors, status 429) if it goes over a limit.
+
+    The attempt is written (and committed) BEFORE it is counted: of N concurrent attempts each sees at
+    least every attempt committed before its own, so no more than a limit get through. A refused
+    attempt is removed: it need not lengthen the wait.
+    """
+    now, windows = utcnow(), {limit: current_app.config[limit.config_name] for limit in limits}
+    expired = RateLimitedAttempt.created_at <= now - max(window for _, window in windows.values())
+    db.session.execute(delete(RateLimitedAttempt).where(RateLimitedAttempt.action == action, expired))
+    attempt = RateLimitedAttempt(action=action, email=email, ip=ip, created_at=now)
+    db.session.add(attempt)
+    db.session.commit()
+    values = {"email": email, "ip": ip}
+    for limit, (allowed, window) in windows.items():
+        counted = func.count(distinct(RateLimitedAttempt.email)) if limit.distinct_emails else func.count()
+        query = select(counted).where(RateLimitedAttempt.action == action, RateLimitedAttempt.created_at > now - window)
+        for column in limit.same:
+            query = query.where(getattr(RateLimitedAttempt, column) == values[column])
+        if db.session.scalar(query) > allowed:
+            db.session.delete(attempt)
+            db.session.commit()
+            raise FormErrors({"form": limit.message.format(minutes=int(window.total_seconds() // 60))}, status=429)
+
+
+def _client_ip(ip: str | None) -> str:
+    return (ip or "")[:_IP_MAX_LENGTH]
+
+
+# Sign-up, login, password reset --------------------------------------------------------------------
+
+
+def register_user(email: str, password: str, name: str, ip: str | None) -> User:
+    """At most SIGNUP_IP_LIMIT accounts created per IP."""
     email, name = normalise_email(email), (name or "").strip()
+    _refuse_too_long(email=email, name=name)
     errors = {}
     if not _EMAIL.match(email):
         errors["email"] = "Saisissez une adresse e-mail valide, par exemple nom@exemple.fr."
@@ -57,6 +137,7 @@ def register_user(email: str, password: str, name: str) -> User:
         errors["password"] = error
     if errors:
         raise FormErrors(errors)
+    _throttle("signup", email, _client_ip(ip), _SIGNUP_LIMITS)
     user = User(email=email, name=name, password_hash=hash_password(password), created_at=utcnow(), is_active=True)
     db.session.add(user)
     try:
@@ -67,43 +148,33 @@ def register_user(email: str, password: str, name: str) -> User:
     return user
 
 
-def authenticate(email: str, password: str, ip: str) -> User:
-    """The user for these credentials; at most LOGIN_MAX_FAILURES tries per e-mail + IP and window.
-
-    The try is written (and committed) BEFORE the password is checked, then counted: of N concurrent
-    guesses each sees at least every try committed before its own, so no more than the limit get
-    checked. A successful login clears the tries of that e-mail + IP.
-    """
-    email, now = normalise_email(email), utcnow()
-    attempt = LoginFailure(email=email, ip=ip, created_at=now)
-    expired = LoginFailure.created_at <= now - LOGIN_WINDOW
-    db.session.execute(delete(LoginFailure).where(LoginFailure.email == email, expired))
-    db.session.add(attempt)
-    db.session.commit()
-    tries = db.session.scalar(
-        select(func.count()).where(
-            LoginFailure.email == email, LoginFailure.ip == ip, LoginFailure.created_at > now - LOGIN_WINDOW
-        )
-    )
-    if tries > LOGIN_MAX_FAILURES:
-        db.session.delete(attempt)  # refused without a check: it need not lengthen the lock-out
-        db.session.commit()
-        minutes = int(LOGIN_WINDOW.total_seconds() // 60)
-        raise FormErrors({"form": f"Trop de tentatives de connexion. Réessayez dans {minutes} minutes."})
+def authenticate(email: str, password: str, ip: str | None) -> User:
+    """The user for these credentials. At most LOGIN_LIMIT tries per e-mail + IP, and tries over at
+    most LOGIN_SPRAY_LIMIT distinct e-mails per IP (password spraying). A successful login clears
+    the tries of that e-mail + IP: what is counted are failures."""
+    email, ip = normalise_email(email), _client_ip(ip)
+    _refuse_too_long(email=email)
+    _throttle("login", email, ip, _LOGIN_LIMITS)
     user = db.session.scalar(select(User).where(User.email == email))
     # Unknown accounts are checked against a dummy hash: same time as a wrong password.
     valid = verify_password(user.password_hash if user is not None else None, password or "")
     if not valid or not user.is_active:
         raise FormErrors({"form": "Adresse e-mail ou mot de passe incorrect."})
-    db.session.execute(delete(LoginFailure).where(LoginFailure.email == email, LoginFailure.ip == ip))
+    db.session.execute(delete(RateLimitedAttempt).where(
+        RateLimitedAttempt.action == "login", RateLimitedAttempt.email == email, RateLimitedAttempt.ip == ip
+    ))
     db.session.commit()
     return user
 
 
-def send_password_reset(email: str, reset_url: Callable[[str], str]) -> None:
+def send_password_reset(email: str, ip: str | None, reset_url: Callable[[str], str]) -> None:
     """Mail a reset link if the account exists; says nothing either way (no account probing): the mail
-    leaves after the response, so neither the answer nor its timing depends on the account."""
-    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    leaves after the response, so neither the answer nor its timing depends on the account. At most
+    RESET_EMAIL_LIMIT requests per e-mail typed (whether an account has it or not) and RESET_IP_LIMIT per IP."""
+    email = normalise_email(email)
+    _refuse_too_long(email=email)
+    _throttle("reset", email, _client_ip(ip), _RESET_LIMITS)
+    user = db.session.scalar(select(User).where(User.email == email))
     if user is None or not user.is_active:
         return
     send_mail_after_response(
@@ -116,13 +187,17 @@ def send_password_reset(email: str, reset_url: Callable[[str], str]) -> None:
 
 
 def reset_password(token: str, password: str) -> User:
+    """Also ends every signed-in session of the account (someone else may hold one)."""
     user = user_for_reset_token(token)
     if user is None:
         raise FormErrors({"form": INVALID_RESET_LINK})
     if error := _password_error(password):
         raise FormErrors({"password": error})
     user.password_hash = hash_password(password)
-    db.session.execute(delete(LoginFailure).where(LoginFailure.email == user.email))
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    db.session.execute(delete(RateLimitedAttempt).where(
+        RateLimitedAttempt.action == "login", RateLimitedAttempt.email == user.email
+    ))
     db.session.commit()
     return user
 
@@ -237,10 +312,6 @@ def remove_member(collectivite_id: int, user_id: int) -> None:
     db.session.commit()
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def create_invitation(collectivite_id: int, role: str, created_by: User) -> str:
     """A new single-use invitation; returns the token (only its hash is stored)."""
     _check_role(role)
@@ -249,7 +320,7 @@ def create_invitation(collectivite_id: int, role: str, created_by: User) -> str:
         Invitation(
             collectivite_id=collectivite_id,
             role=role,
-            token_hash=_token_hash(token),
+            token_hash=token_hash(token),
             created_at=now,
             expires_at=now + INVITATION_LIFETIME,
             created_by_id=created_by.id,
@@ -260,7 +331,7 @@ def create_invitation(collectivite_id: int, role: str, created_by: User) -> str:
 
 
 def valid_invitation(token: str) -> Invitation | None:
-    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == _token_hash(token)))
+    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == token_hash(token)))
     if invitation is None or invitation.used_at is not None or invitation.expires_at <= utcnow():
         return None
     return invitation

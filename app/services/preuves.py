@@ -1,15 +1,20 @@
 """Preuves of a collectivité on an action: uploaded files and links.
 
 Files: at most MAX_FILE_SIZE bytes; the type is recognised from the CONTENT (magic bytes, zip
-members, text decoding), never from the filename or the declared type. A file is stored under
-UPLOAD_DIR with a random name; the user's filename is kept only for display and for the
-Content-Disposition of downloads. Every add and delete is recorded in the history.
+members, text decoding), never from the filename or the declared type. A zip is typed from its
+directory and at most a few inflated bytes (the ODF `mimetype`); one whose declared sizes are
+absurd (a zip bomb) is refused. A file is stored under UPLOAD_DIR with a random name; the user's
+filename is kept only for display and for the Content-Disposition of downloads. Every add and
+delete is recorded in the history.
 """
 import json
+import os
 import re
 import secrets
+import struct
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -26,6 +31,16 @@ MAX_FILE_SIZE = 10 * 1024 * 1024
 MAX_URL_LENGTH = 2000
 MAX_TITRE_LENGTH = 300
 _CHUNK = 64 * 1024
+# Zip limits, from declared sizes only: nothing but the ODF `mimetype` is ever inflated here.
+MAX_ZIP_DIRECTORY = 512 * 1024  # zipfile keeps an object per entry: about 6 bytes of memory per byte
+MAX_UNZIPPED_SIZE = 256 * 1024 * 1024  # all members together
+MAX_COMPRESSION_RATIO = 100  # for a member over _RATIO_FLOOR (XML compresses about 10 to 20 times)
+_RATIO_FLOOR = 1024 * 1024
+_MIMETYPE_MAX_SIZE = 128
+# End of central directory record: signature, 4 disk/entry counts, directory size and offset, comment length.
+_END_RECORD = struct.Struct("<4s4HIIH")
+ZIP_BOMB_REFUSED = ("archive refusée : une fois décompressée, elle serait démesurée par rapport à sa taille "
+                    "(fichier corrompu ou piégé) ; enregistrez de nouveau le document depuis votre logiciel")
 # Zip-based office documents: a member that only that kind of document has.
 _ZIP_KINDS = (
     ("word/document.xml", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
@@ -90,15 +105,51 @@ def detect_type(path: Path, filename: str) -> str | None:
 
 
 def _zip_type(path: Path) -> str | None:
+    """The ODF / OOXML type of a zip, in bounded memory; InvalidEdit for a zip bomb."""
+    directory_size = _declared_directory_size(path)
+    if directory_size is None:
+        return None
+    if directory_size > MAX_ZIP_DIRECTORY:
+        raise InvalidEdit(ZIP_BOMB_REFUSED)
     try:
         with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            if "mimetype" in names:
-                mimetype = archive.read("mimetype").decode("ascii", "replace").strip()
+            infos = archive.infolist()
+            if _is_zip_bomb(infos):
+                raise InvalidEdit(ZIP_BOMB_REFUSED)
+            members = {info.filename: info for info in infos}
+            if "mimetype" in members:
+                # read(n) inflates chunk by chunk, never more than n bytes.
+                with archive.open(members["mimetype"]) as member:
+                    mimetype = member.read(_MIMETYPE_MAX_SIZE).decode("ascii", "replace").strip()
                 return mimetype if mimetype in _OPENDOCUMENT_TYPES else None
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except InvalidEdit:
+        raise
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError, zlib.error):
+        return None  # damaged, encrypted or oddly compressed: not a document we accept
+    return next((kind for member, kind in _ZIP_KINDS if member in members), None)
+
+
+def _declared_directory_size(path: Path) -> int | None:
+    """Size of the central directory as the end record declares it, found where zipfile looks for it
+    (the last 22 bytes, else the last signature within the 64 KiB a comment may take): checked before
+    zipfile reads the directory. None without an end record, or for zip64 (no 10 Mo document needs it)."""
+    with path.open("rb") as stream:
+        file_size = stream.seek(0, os.SEEK_END)
+        stream.seek(max(0, file_size - _END_RECORD.size - 0xFFFF - 20))
+        tail = stream.read()
+    at = len(tail) - _END_RECORD.size
+    if not (tail[at:at + 4] == b"PK\x05\x06" and tail.endswith(b"\x00\x00")):
+        at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + _END_RECORD.size > len(tail) or (at >= 20 and tail[at - 20:at - 16] == b"PK\x06\x07"):
         return None
-    return next((kind for member, kind in _ZIP_KINDS if member in names), None)
+    return _END_RECORD.unpack_from(tail, at)[5]
+
+
+def _is_zip_bomb(members: list[zipfile.ZipInfo]) -> bool:
+    return sum(member.file_size for member in members) > MAX_UNZIPPED_SIZE or any(
+        member.file_size > _RATIO_FLOOR and member.file_size > MAX_COMPRESSION_RATIO * max(member.compress_size, 1)
+        for member in members
+    )
 
 
 def _is_text(path: Path) -> bool:

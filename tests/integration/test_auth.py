@@ -2,6 +2,7 @@
 import re
 import smtplib
 import threading
+from datetime import timedelta
 
 import pytest
 from argon2 import PasswordHasher
@@ -11,9 +12,9 @@ from sqlalchemy import select
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import create_app, mail
-from app.auth import hash_password, make_reset_token
+from app.auth import hash_password, make_reset_token, open_session, token_hash
 from app.extensions import db
-from app.models import LoginFailure, User
+from app.models import RateLimitedAttempt, User, UserSession
 from app.services import accounts
 from tests.factories import DEFAULT_PASSWORD, login, make_user
 
@@ -73,9 +74,9 @@ def test_login_rate_limit_per_email_and_ip(client):
     for _ in range(5):
         assert _login_form(client, user.email, "mauvais-mot-de-passe").status_code == 422
     # Counted in the database, so every web process sees the same count.
-    assert db.session.scalar(select(db.func.count()).select_from(LoginFailure)) == 5
+    assert db.session.scalar(select(db.func.count()).select_from(RateLimitedAttempt)) == 5
     blocked = _login_form(client, user.email, DEFAULT_PASSWORD)
-    assert blocked.status_code == 422
+    assert blocked.status_code == 429
     assert "Trop de tentatives de connexion" in blocked.get_data(as_text=True)
     other_ip = client.post("/connexion", data={"email": user.email, "password": DEFAULT_PASSWORD},
                            environ_base={"REMOTE_ADDR": "10.0.0.9"})
@@ -180,6 +181,7 @@ def test_header_tools_partial(app):
     user = make_user()
     with app.test_request_context():
         assert "Se connecter" in render_template("components/_header_tools.html")
+        open_session(user)
         login_user(user)
         html = render_template("components/_header_tools.html")
     assert "Mon compte" in html and "Se déconnecter" in html and 'name="csrf_token"' in html
@@ -260,7 +262,7 @@ def test_the_login_try_is_recorded_before_the_password_is_checked(client, monkey
     seen = []
 
     def spying_verify(password_hash, password):
-        seen.append(db.session.scalar(select(db.func.count()).select_from(LoginFailure)))
+        seen.append(db.session.scalar(select(db.func.count()).select_from(RateLimitedAttempt)))
         return False
 
     monkeypatch.setattr(accounts, "verify_password", spying_verify)
@@ -269,6 +271,7 @@ def test_the_login_try_is_recorded_before_the_password_is_checked(client, monkey
 
 
 def test_concurrent_guesses_cannot_pass_the_rate_limit(app):
+    allowed, _ = app.config["LOGIN_LIMIT"]
     with app.app_context():
         email = make_user().email
     checked = []
@@ -283,7 +286,7 @@ def test_concurrent_guesses_cannot_pass_the_rate_limit(app):
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(checked) == 16 and checked.count(True) <= accounts.LOGIN_MAX_FAILURES
+    assert len(checked) == 16 and checked.count(True) <= allowed
 
 
 def test_unknown_email_costs_one_argon2_check_like_a_known_one(client, monkeypatch):
@@ -360,3 +363,68 @@ def test_argon2_cost_comes_from_the_config(app):
     assert hash_password("peu-importe").startswith(
         f"$argon2id$v=19$m={app.config['ARGON2_MEMORY_COST']},t={app.config['ARGON2_TIME_COST']},"
     )
+
+
+# Server-side sessions ----------------------------------------------------------------------------
+
+
+def _replay(client, app, cookies: dict):
+    """A fresh browser holding only `cookies`, copied from `client` before it logged out."""
+    replayed = app.test_client()
+    for name, value in cookies.items():
+        replayed.set_cookie(name, value)
+    return replayed
+
+
+def test_a_session_cookie_replayed_after_logout_gets_the_login_page(client, app):
+    user = make_user()
+    _login_form(client, user.email, DEFAULT_PASSWORD)
+    stolen = {"session": client.get_cookie("session").value}
+    assert client.post("/deconnexion").status_code == 302
+    response = _replay(client, app, stolen).get("/mon-compte")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/connexion")
+
+
+def test_a_remember_me_cookie_replayed_after_logout_gets_the_login_page(client, app):
+    user = make_user()
+    _login_form(client, user.email, DEFAULT_PASSWORD, remember="on")
+    stolen = {"remember_token": client.get_cookie("remember_token").value}
+    assert _replay(client, app, stolen).get("/mon-compte").status_code == 200  # the cookie alone signs in
+    client.post("/deconnexion")
+    response = _replay(client, app, stolen).get("/mon-compte")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/connexion")
+
+
+def test_logout_ends_this_browser_only(client, app):
+    user = make_user()
+    other_browser = app.test_client()
+    for browser in (client, other_browser):
+        _login_form(browser, user.email, DEFAULT_PASSWORD)
+    client.post("/deconnexion")
+    assert client.get("/mon-compte").status_code == 302
+    assert other_browser.get("/mon-compte").status_code == 200
+
+
+def test_signing_in_again_ends_the_previous_session_of_that_browser(client, app):
+    first, second = make_user(), make_user()
+    _login_form(client, first.email, DEFAULT_PASSWORD)
+    earlier = {"session": client.get_cookie("session").value}
+    _login_form(client, second.email, DEFAULT_PASSWORD)
+    assert _replay(client, app, earlier).get("/mon-compte").status_code == 302
+    assert second.name in client.get("/mon-compte").get_data(as_text=True)
+
+
+def test_sessions_older_than_the_remember_me_duration_sign_in_no_more(client, app, monkeypatch):
+    login(client, make_user())
+    assert client.get("/mon-compte").status_code == 200
+    monkeypatch.setitem(app.config, "REMEMBER_COOKIE_DURATION", timedelta(seconds=0))
+    assert client.get("/mon-compte").status_code == 302
+
+
+def test_only_a_hash_of_the_session_token_is_stored(client):
+    user = make_user()
+    _login_form(client, user.email, DEFAULT_PASSWORD)
+    with client.session_transaction() as session:
+        token = session["_user_id"]
+    stored = db.session.scalars(select(UserSession.token_hash).where(UserSession.user_id == user.id)).all()
+    assert stored == [token_hash(token)] and token not in stored
