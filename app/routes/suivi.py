@@ -2,8 +2,9 @@
 and preuves; the personnalisation page; the history page.
 
 Readers (lecture and up) see every page; édition and admin members write. htmx posts get the
-re-rendered fragment back (a refused value comes back in it with its French message, status
-200 so that htmx swaps it); plain form posts redirect to the page, the message flashed.
+re-rendered fragment back (a refused statut or answer comes back in it with its French message
+and status 422, which base.html's htmx configuration swaps); plain form posts redirect to the
+page, the message flashed.
 """
 from flask import (
     Blueprint,
@@ -105,9 +106,16 @@ def set_statut(collectivite_id: int, referentiel_id: str, action_id: str):
     context = workspace.save_statut(
         current_user, collectivite_id, referentiel_id, action_id, request.form.get("statut", ""), detail
     ) or abort(404)
+    state = context["statut_state"]
     if not is_htmx():
-        return _to_action(collectivite_id, referentiel_id, action_id, context["statut_state"].error)
-    return render_template("fragments/statuts/_action_statut.html", **context, csrf_value=generate_csrf())
+        return _to_action(collectivite_id, referentiel_id, action_id, state.error)
+    # The control, and the controls of the sous-action's tâches swapped out of band (whether
+    # their statuts count depends on the sous-action's).
+    token = generate_csrf()
+    html = render_template("fragments/statuts/_action_statut.html", statut_state=state, csrf_value=token)
+    for tache in context["taches"]:
+        html += render_template("fragments/statuts/_action_statut.html", statut_state=tache, oob=True, csrf_value=token)
+    return html, 422 if state.error else 200
 
 
 @bp.post(ACTION_URL + "/precision")
@@ -224,8 +232,9 @@ def set_reponse(collectivite_id: int, question_id: str):
             flash(context["state"].error, "error")
         return redirect(url_for(".personnalisation", collectivite_id=collectivite_id), 303)
     # The answer's control, and the thématique's completion swapped out of band.
-    return render_template("fragments/personnalisation/_question.html", **context, csrf_value=generate_csrf()) + \
+    html = render_template("fragments/personnalisation/_question.html", **context, csrf_value=generate_csrf()) + \
         render_template("fragments/personnalisation/_completion.html", **context, oob=True)
+    return html, 422 if context["state"].error else 200
 
 
 @bp.get("/historique")

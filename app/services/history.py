@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.filters import format_points
 from app.models import Action, Collectivite, HistoryEntry, Question, User
+from app.services.reponses import reponse_label
 from app.services.workspace import STATUT_LABELS, referentiel_links, render_precision
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -31,7 +32,6 @@ KIND_FILTERS = {
 KIND_LABELS = {"statut": "Statut", "precision": "Précision", "reponse": "Réponse",
                "preuve_fichier": "Preuve (fichier)", "preuve_lien": "Preuve (lien)"}
 EMPTY_VALUES = {"statut": "Non renseigné", "precision": "Aucune précision", "reponse": "Sans réponse"}
-BINAIRE_LABELS = {"OUI": "Oui", "NON": "Non"}
 
 
 @dataclass
@@ -204,22 +204,9 @@ def _readable(kind: str, value, question: Question | None) -> str:
         return label if not detail else f"{label} : " + ", ".join(
             f"{format_points(100 * share)} % {part}" for share, part in zip(detail, parts))
     if kind == "reponse":
-        return _reponse_label(value, question)
+        return reponse_label(question, value) if question else value
     if kind == "preuve_lien":
         return f"{value['titre']} ({value['url']})"
     if kind == "preuve_fichier":
         return value["fichier"]
     return str(value)
-
-
-def _reponse_label(value: str, question: Question | None) -> str:
-    if question is None:
-        return value
-    if question.type == "binaire":
-        return BINAIRE_LABELS.get(value, value)
-    if question.type == "choix":
-        return next((choix.formulation for choix in question.choix if choix.id == value), value)
-    try:
-        return f"{format_points(100 * float(value))} %"
-    except ValueError:
-        return value

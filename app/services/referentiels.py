@@ -144,6 +144,14 @@ def action_detail(referentiel_id: str, action_id: str) -> ActionDetail | None:
     )
 
 
+def live_actions(action_ids) -> list[Action]:
+    """The live actions among `action_ids`, in référentiel order (1.2 before 1.10)."""
+    if not action_ids:
+        return []
+    actions = db.session.scalars(select(Action).where(Action.id.in_(list(action_ids)), ~Action.archived))
+    return sorted(actions, key=lambda a: [int(part) for part in a.identifiant.split(".") if part.isdigit()])
+
+
 def search_actions(referentiel_id: str, query: str, limit: int = SEARCH_LIMIT) -> SearchResults | None:
     """Actions whose identifiant starts with the query, or whose title holds every word of it.
 
