@@ -6,6 +6,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import PROJECT_ROOT, Config
 from app.extensions import csrf, db, login_manager, migrate, sock
+from app.security_headers import register_security_headers
+from app.static_assets import register_static_assets
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -14,7 +16,8 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["TRUSTED_PROXIES"]:
         proxies = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
-    app.after_request(_security_headers)
+    register_security_headers(app)
+    register_static_assets(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
@@ -31,14 +34,6 @@ def create_app(config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_cli(app)
     return app
-
-
-def _security_headers(response):
-    # setdefault: a view may set its own policy.
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    return response
 
 
 @event.listens_for(Engine, "connect")
