@@ -7,6 +7,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app.bad_input import init_bad_input
 from app.config import PROJECT_ROOT, Config
 from app.extensions import csrf, db, login_manager, migrate, sock
+from app.security_headers import register_security_headers
+from app.static_assets import register_static_assets
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -15,7 +17,8 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["TRUSTED_PROXIES"]:
         proxies = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
-    app.after_request(_security_headers)
+    register_security_headers(app)
+    register_static_assets(app)
     init_bad_input(app)
 
     db.init_app(app)
@@ -33,14 +36,6 @@ def create_app(config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_cli(app)
     return app
-
-
-def _security_headers(response):
-    # setdefault: a view may set its own policy.
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    return response
 
 
 @event.listens_for(Engine, "connect")

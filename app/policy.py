@@ -7,8 +7,9 @@ Permissions and the roles that grant them:
 
 Routes use `@require_permission("edit")` (it reads `collectivite_id` from the view args) or, when
 the collectivité comes from another object, `check_permission("read", collectivite_id)`.
-Refusals: signed-in user -> 403; anonymous -> 401 for htmx and websocket requests, otherwise a
-redirect to the login page.
+Refusals: signed-in user -> 403 (NotMember when they have no role at all: its page offers to
+request access); anonymous -> 401 for htmx and websocket requests, otherwise a redirect to the
+login page.
 
 A role is read once per database session (a request, a job, one websocket rights check) and
 cached in the session's `info`; any flush writing a Membership drops the cache.
@@ -19,6 +20,7 @@ from flask import abort, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import Forbidden
 
 from app.extensions import db
 from app.models import Membership
@@ -31,6 +33,14 @@ ROLES_GRANTING = {
 
 
 ROLE_CACHE = "policy_roles"
+
+
+class NotMember(Forbidden):
+    """403 for a signed-in user who is not a member of the collectivité."""
+
+    def __init__(self, collectivite_id: int):
+        super().__init__()
+        self.collectivite_id = collectivite_id
 
 
 def role_of(user, collectivite_id: int) -> str | None:
@@ -77,6 +87,8 @@ def check_permission(permission: str, collectivite_id: int) -> None:
         return
     if not current_user.is_authenticated:
         abort(refuse_anonymous())
+    if role_of(current_user, collectivite_id) is None:
+        raise NotMember(collectivite_id)
     abort(403)
 
 

@@ -21,3 +21,7 @@ def register_blueprints(app: Flask) -> None:
     from app.routes import suivi
 
     app.register_blueprint(suivi.bp)
+
+    from app.routes import errors
+
+    app.register_blueprint(errors.bp)

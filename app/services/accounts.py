@@ -235,19 +235,31 @@ def request_to_join(user: User, collectivite_id: int) -> str:
         _add_member(user.id, collectivite_id, "admin")
         db.session.commit()
         return "admin"
-    pending = db.session.scalar(
-        select(JoinRequest.id).where(
-            JoinRequest.user_id == user.id,
-            JoinRequest.collectivite_id == collectivite_id,
-            JoinRequest.status == "pending",
-        )
-    )
-    if pending is None:
+    if not _has_pending_request(user.id, collectivite_id):
         db.session.add(
             JoinRequest(user_id=user.id, collectivite_id=collectivite_id, status="pending", created_at=utcnow())
         )
     db.session.commit()
     return "pending"
+
+
+def _has_pending_request(user_id: int, collectivite_id: int) -> bool:
+    return db.session.scalar(
+        select(JoinRequest.id).where(
+            JoinRequest.user_id == user_id,
+            JoinRequest.collectivite_id == collectivite_id,
+            JoinRequest.status == "pending",
+        )
+    ) is not None
+
+
+def join_state(user: User, collectivite_id: int) -> dict | None:
+    """For a non-member's "not a member" page: the collectivité and whether their request to join is
+    pending; None when there is no such collectivité."""
+    collectivite = db.session.get(Collectivite, collectivite_id)
+    if collectivite is None:
+        return None
+    return {"collectivite": collectivite, "pending": _has_pending_request(user.id, collectivite_id)}
 
 
 def _check_role(role: str) -> None:

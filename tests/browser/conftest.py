@@ -7,8 +7,9 @@ Fixtures:
                call it twice for two independent users/tabs (live push tests)
   page         one such page
   corpus_2025  the shared 2025 référentiels loaded with `flask content load` (emptied after the test)
-A JavaScript error, or a failed or >= 400 request to our server, in any page fails the test at teardown
-(except 422: a refused form coming back with its message, as the app answers bad input).
+A JavaScript error, a Content-Security-Policy violation, or a failed or >= 400 request to our server,
+in any page fails the test at teardown (except 422: a refused form coming back with its message,
+as the app answers bad input).
 """
 import threading
 from pathlib import Path
@@ -29,6 +30,12 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 TIMEOUT_MS = 5_000
+# Reports each CSP violation of the page as a console error the harness collects.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline code"}`);
+});
+"""
 
 
 @pytest.fixture(scope="session")
@@ -58,9 +65,11 @@ def new_page(browser, live_server):
     def open_page():
         context = browser.new_context(base_url=live_server, locale="fr-FR")
         context.set_default_timeout(TIMEOUT_MS)
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: problems.append(f"JS error: {error}"))
+        page.on("console", lambda message: problems.append(message.text) if message.text.startswith("CSP violation") else None)
         page.on(
             "requestfailed",
             # ERR_ABORTED is a request cut short by a navigation, not a failure.
