@@ -35,7 +35,7 @@ def test_main_pages_run_under_the_policy(new_page, tiny_content):
     page.goto(f"{base}/referentiels/eci")
     wait_for_socket(page)  # connect-src lets the websocket through
     with page.expect_response(re.compile(r"/actions/eci_1/enfants$")):
-        page.locator("#referentiels-node-eci-1 summary").first.click()
+        page.locator("#referentiels-node-eci-1 > .tet-tree__row > .tet-tree__toggle").click()
     page.goto(f"{base}/referentiels/eci/actions/eci_1.1.1")
     with page.expect_response(re.compile(r"/actions/eci_1\.1\.1/statut$")):
         page.locator("#statut-eci-1-1-1").select_option("fait")
