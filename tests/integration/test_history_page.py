@@ -59,7 +59,7 @@ def test_entries_show_names_labels_and_links(client, world):
     question_link = f'href="/collectivites/{cid}/personnalisation#personnalisation-question-compost">Compostage collectif ?</a>'
     assert question_link in html and "Après : <strong>Non</strong>" in html
     assert "Mode de chauffage principal ?" in html and "<strong>Chaudière bois</strong>" in html
-    assert "<strong>35 %</strong>" in html
+    assert "<strong>35\u00a0%</strong>" in html
     assert "chauffage_bois" not in html.replace("#personnalisation-question-chauffage", "") and ">NON<" not in html
     assert html.count("par Alice Martin") == 4 and "4 modifications" in html
 

@@ -12,7 +12,7 @@ from app.services import evaluation
 from tests.factories import add_member, login
 from tests.suivi_content import make_editor, run_jobs, tiny_content  # noqa: F401 (fixture)
 
-STATUT_POST_MAX_STATEMENTS = 12
+STATUT_POST_MAX_STATEMENTS = 13  # + the history merge lookup (same item, same person, last hour)
 RESCORE_MAX_STATEMENTS = 7
 
 
