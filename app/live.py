@@ -16,6 +16,13 @@ When the hub may have missed messages (its Redis link was down, or came up less 
 REPLAY_SECONDS ago) the subscription is asked to resync: `pump` then sends `resync(since)`, the
 current state of what changed since then.
 
+A socket lives as long as the role it was opened with. When a member is removed or changes role,
+`hub.revoke(collectivite_id, user_id)` (published after the commit, see app/policy.py) reaches that
+user's subscriptions on that collectivité, in every process: `pump` then closes their sockets at
+once with CLOSE_FORBIDDEN, sending nothing else but the page's notice of it. Revocations are never replayed (a page
+opened after the change has the new role); `pump`'s `allowed()` check, every keepalive, is the
+backstop for a revocation lost with the Redis link.
+
 Redis pub/sub ignores the database number: the channels carry it (`live:db<N>:<topic>`, or the
 LIVE_CHANNEL_PREFIX setting), so that apps sharing a Redis server on different databases (two
 environments, the test suite and a bench) never hear each other.
@@ -47,8 +54,13 @@ KEEPALIVE = "<!-- keepalive -->"
 SUBSCRIPTION_BACKLOG = 1000
 # Recent messages replayed to new subscriptions: covers a page load and a short reconnect.
 REPLAY_SECONDS = 60.0
-# Websocket close code when the user lost the read right (RFC 6455: policy violation).
+# Websocket close code when the user's rights changed (RFC 6455: policy violation): htmx-ext-ws
+# does not reconnect after it. (Werkzeug's development server spoils the close, Chromium sees 1006
+# and reconnects: a removed member's page then retries in vain, with backoff.)
 CLOSE_FORBIDDEN = 1008
+REVOCATION_PREFIX = "revocation:"
+# Put in a subscription's queue to wake its reader at once when it is revoked.
+_WAKE_UP = object()
 
 
 class Subscription:
@@ -56,9 +68,17 @@ class Subscription:
 
     def __init__(self, topics: Iterable[str]):
         self.topics = frozenset(topics)
-        self._messages: queue.Queue[str] = queue.Queue(maxsize=SUBSCRIPTION_BACKLOG)
+        self._messages: queue.Queue[str | object] = queue.Queue(maxsize=SUBSCRIPTION_BACKLOG)
         self._lock = threading.Lock()
         self._resync_since: float | None = None  # wall-clock time, see request_resync
+        self.revoked = False  # the user's rights changed: the socket must close
+
+    def revoke(self) -> None:
+        self.revoked = True
+        try:
+            self._messages.put_nowait(_WAKE_UP)
+        except queue.Full:
+            pass  # the reader is not waiting: it sees the flag before its next send
 
     def request_resync(self, since: float) -> None:
         """Messages published since `since` (time.time()) may have been missed."""
@@ -82,11 +102,12 @@ class Subscription:
             log.warning("live: subscriber backlog full, message dropped (topics %s)", sorted(self.topics))
 
     def get(self, timeout: float) -> str | None:
-        """The next message, or None when none came within `timeout` seconds."""
+        """The next message, or None when none came within `timeout` seconds (or it was revoked)."""
         try:
-            return self._messages.get(timeout=timeout)
+            message = self._messages.get(timeout=timeout)
         except queue.Empty:
             return None
+        return None if message is _WAKE_UP else message
 
 
 class Hub(Protocol):
@@ -95,6 +116,8 @@ class Hub(Protocol):
     def unsubscribe(self, subscription: Subscription) -> None: ...
 
     def publish(self, topic: str, html: str) -> None: ...
+
+    def revoke(self, collectivite_id: int, user_id: int) -> None: ...
 
 
 class InProcessHub:
@@ -135,7 +158,18 @@ class InProcessHub:
     def publish(self, topic: str, html: str) -> None:
         self.deliver_locally(topic, html)
 
+    def revoke(self, collectivite_id: int, user_id: int) -> None:
+        """Close the user's open sockets on the collectivité (a message like any other, so that
+        RedisHub carries it to every process)."""
+        self.publish(revocation_topic(collectivite_id, user_id), "")
+
     def deliver_locally(self, topic: str, html: str) -> None:
+        if topic.startswith(REVOCATION_PREFIX):
+            with self._lock:  # not kept for replay: a later subscription has the new role
+                revoked = set(self._subscriptions.get(topic, ()))
+            for subscription in revoked:
+                subscription.revoke()
+            return
         with self._lock:
             now = time.time()
             self._recent.setdefault(topic, deque()).append((now, html))
@@ -264,25 +298,32 @@ def pump(
     poll_seconds: float = 1.0,
     resync: Callable[[float], str] | None = None,
     allowed: Callable[[], bool] | None = None,
+    revoked_html: str = "",
 ) -> None:
     """Send every message of the subscription to the websocket until the client goes away.
 
     resync(since): the HTML of the current state of what changed since `since` (time.time()), sent
-    when the subscription asks for it. allowed(): re-checked every keepalive_seconds; the socket is
-    closed as soon as it returns False (the user lost the right to read).
+    when the subscription asks for it. allowed(): re-checked every keepalive_seconds, a backstop
+    for a lost revocation. As soon as the subscription is revoked or allowed() returns False (the
+    user's rights changed), `revoked_html` (the page's notice) is sent, nothing else, and the
+    socket is closed with CLOSE_FORBIDDEN.
     """
     idle_since = checked_at = time.monotonic()
     try:
         while ws.connected:
             if allowed is not None and time.monotonic() - checked_at >= keepalive_seconds:
                 if not allowed():
-                    ws.close(CLOSE_FORBIDDEN, "droit de lecture retiré")
-                    return
+                    subscription.revoke()
                 checked_at = time.monotonic()
             since = subscription.take_resync()
             html = resync(since) if since is not None and resync is not None else None
             if not html:
                 html = subscription.get(timeout=min(poll_seconds, keepalive_seconds))
+            if subscription.revoked:  # checked right before sending: a revocation comes first
+                if revoked_html:
+                    ws.send(revoked_html)
+                ws.close(CLOSE_FORBIDDEN, "droits modifiés")
+                return
             if html is not None:
                 ws.send(html)
                 idle_since = time.monotonic()
@@ -296,6 +337,11 @@ def pump(
 def collectivite_topic(collectivite_id: int) -> str:
     """The topic of every open page of one collectivité."""
     return f"collectivite:{collectivite_id}"
+
+
+def revocation_topic(collectivite_id: int, user_id: int) -> str:
+    """The topic of one user's open pages of one collectivité, for revocations only."""
+    return f"{REVOCATION_PREFIX}collectivite:{collectivite_id}:user:{user_id}"
 
 
 def connect_redis(url: str, health_check_interval: float = 0) -> redis.Redis:

@@ -13,6 +13,9 @@ login page.
 
 A role is read once per database session (a request, a job, one websocket rights check) and
 cached in the session's `info`; any flush writing a Membership drops the cache.
+
+A member removed, or given another role, loses their open websockets on that collectivité as
+soon as the change is committed (a revocation published through the live hub, see app/live.py).
 """
 from functools import wraps
 
@@ -23,6 +26,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import Forbidden
 
 from app.extensions import db
+from app.live import current_hub
 from app.models import Membership
 
 ROLES_GRANTING = {
@@ -33,6 +37,8 @@ ROLES_GRANTING = {
 
 
 ROLE_CACHE = "policy_roles"
+# (user id, collectivité id) whose role this transaction changed or removed; revoked at commit.
+ROLES_CHANGED = "policy_roles_changed"
 
 
 class NotMember(Forbidden):
@@ -59,9 +65,27 @@ def role_of(user, collectivite_id: int) -> str | None:
 
 
 @event.listens_for(Session, "after_flush")
-def _forget_roles_on_membership_change(session, _flush_context) -> None:
+def _track_membership_changes(session, _flush_context) -> None:
     if any(isinstance(row, Membership) for row in (*session.new, *session.dirty, *session.deleted)):
         session.info.pop(ROLE_CACHE, None)
+    changed = {
+        (row.user_id, row.collectivite_id)
+        for row in (*session.dirty, *session.deleted)
+        if isinstance(row, Membership) and (row in session.deleted or inspect(row).attrs.role.history.has_changes())
+    }
+    if changed:
+        session.info.setdefault(ROLES_CHANGED, set()).update(changed)
+
+
+@event.listens_for(Session, "after_commit")
+def _revoke_open_sockets(session) -> None:
+    for user_id, collectivite_id in session.info.pop(ROLES_CHANGED, ()):
+        current_hub().revoke(collectivite_id, user_id)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back_changes(session) -> None:
+    session.info.pop(ROLES_CHANGED, None)
 
 
 def can(user, permission: str, collectivite_id: int) -> bool:

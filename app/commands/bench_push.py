@@ -21,6 +21,7 @@ import secrets
 import statistics
 import threading
 import time
+import urllib.parse
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -258,7 +259,9 @@ def _connect(base_url: str, account: Account, tree_path: str, statut_paths: dict
     viewer.csrf_token_of(tree_path)  # the viewer's page too, loaded before it opens the websocket
     socket_url = base_url.replace("http://", "ws://") + f"/ws/collectivites/{account.collectivite_id}"
     try:
-        socket = Client.connect(socket_url, headers={"Cookie": viewer.cookie_header})
+        # The server wants the Origin of one of its pages: that of the Host this client sends (no port).
+        origin = f"http://{urllib.parse.urlsplit(base_url).hostname}"
+        socket = Client.connect(socket_url, headers={"Cookie": viewer.cookie_header, "Origin": origin})
     except (ConnectionError, OSError) as error:
         raise BenchError(f"websocket de la collectivité {account.collectivite_id} refusée : {error}") from error
     return Participant(account, editor, csrf_token, socket, statut_paths)

@@ -1,24 +1,34 @@
 """Live scores: an edit goes through the job to a pushed fragment, on the hub and on a real websocket;
-the websocket is refused to users without read right; the pushed fragment is the page's fragment."""
+the websocket is refused to users without read right and to pages of other sites (Origin); a
+member removed or given another role has their sockets closed at once; the pushed fragment is
+the page's fragment."""
 import re
 from html import unescape as html_unescape
 import threading
 import time
 
 import pytest
+from flask import render_template
 from simple_websocket import Client, ConnectionClosed
+from simple_websocket import ConnectionError as HandshakeRefused
 from werkzeug.serving import make_server
 
 from app.fragments import render_fragment
 from app.extensions import db
-from app.live import CLOSE_FORBIDDEN, KEEPALIVE, collectivite_topic, current_hub, make_hub
-from app.services import suivi
+from sqlalchemy import delete, update
+
+from app.live import CLOSE_FORBIDDEN, KEEPALIVE, collectivite_topic, current_hub, make_hub, revocation_topic
+from app.models import Membership, User
+from app.services import accounts, suivi
 from app.services.evaluation import scores_for
 from tests.factories import add_member, login, make_user
 from tests.suivi_content import make_editor, run_jobs, tiny_content  # noqa: F401 (fixture)
 
+# A handshake from one of the site's pages (the test client's requests go to http://localhost).
 UPGRADE = {"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
-           "Sec-WebSocket-Version": "13"}
+           "Sec-WebSocket-Version": "13", "Origin": "http://localhost"}
+# Long enough that only a revocation can close a socket during a test.
+NO_KEEPALIVE = 3600
 
 
 @pytest.fixture
@@ -96,14 +106,9 @@ def test_a_reader_receives_the_pushed_scores_on_a_real_websocket(app, client, ed
     user, collectivite = editor
     reader = make_user()
     add_member(reader, collectivite, "lecture")
-    login(client, reader)
-    cookie = client.get_cookie("session").value
     topic = collectivite_topic(collectivite.id)
-    ws = Client.connect(f"{live_server}/ws/collectivites/{collectivite.id}", headers={"Cookie": f"session={cookie}"})
+    ws = _open_socket(client, live_server, reader, collectivite)
     try:
-        deadline = time.monotonic() + 20
-        while current_hub().subscriber_count(topic) == 0 and time.monotonic() < deadline:
-            time.sleep(0.01)
         suivi.set_statut(user, collectivite.id, "eci_1.2.1", "programme")
         run_jobs()
         message = _next_message(ws)
@@ -117,13 +122,31 @@ def test_a_reader_receives_the_pushed_scores_on_a_real_websocket(app, client, ed
     assert current_hub().subscriber_count(topic) == 0
 
 
+# simple_websocket's client sends `Host: 127.0.0.1`, without the port: the origin of a page of that host.
+OWN_ORIGIN = "http://127.0.0.1"
+
+
+def _connect(client, live_server, path: str, origin: str = OWN_ORIGIN) -> Client:
+    """A websocket to `path` with the client's session, from a page at `origin` (default: the site's)."""
+    cookie = client.get_cookie("session").value
+    return Client.connect(f"{live_server}{path}", headers={"Cookie": f"session={cookie}", "Origin": origin})
+
+
+def _open_socket(client, live_server, user, collectivite) -> Client:
+    """`user`'s websocket on the collectivité, once subscribed (revocations and pushes reach it)."""
+    login(client, user)
+    ws = _connect(client, live_server, f"/ws/collectivites/{collectivite.id}")
+    topic = revocation_topic(collectivite.id, user.id)
+    deadline = time.monotonic() + 20
+    while current_hub().subscriber_count(topic) == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return ws
+
+
 def _reader_socket(client, live_server, collectivite):
     reader = make_user()
     membership = add_member(reader, collectivite, "lecture")
-    login(client, reader)
-    cookie = client.get_cookie("session").value
-    ws = Client.connect(f"{live_server}/ws/collectivites/{collectivite.id}", headers={"Cookie": f"session={cookie}"})
-    return ws, membership
+    return _open_socket(client, live_server, reader, collectivite), membership
 
 
 def _next_message(ws, seconds: float = 20) -> str:
@@ -151,21 +174,173 @@ def test_a_push_made_between_the_page_load_and_the_websocket_is_not_lost(app, cl
     assert {"score-eci-1-2-1", "score-eci-1-2", "score-eci"} <= _pushed_ids(message) and "prog." in message
 
 
-def test_the_websocket_is_closed_once_the_reader_is_no_longer_a_member(app, client, editor, live_server, monkeypatch):
+def test_a_removal_the_revocation_missed_still_closes_the_websocket_at_the_next_keepalive(
+    app, client, editor, live_server, monkeypatch
+):
     monkeypatch.setitem(app.config, "LIVE_KEEPALIVE_SECONDS", 0.2)
     _, collectivite = editor
     ws, membership = _reader_socket(client, live_server, collectivite)
     try:
         assert ws.receive(timeout=5) == KEEPALIVE  # still a member
-        db.session.delete(membership)
+        # A statement, not the ORM: no revocation is published (as when Redis drops it).
+        db.session.execute(delete(Membership).where(Membership.user_id == membership.user_id))
         db.session.commit()
-        with pytest.raises(ConnectionClosed):
-            for _ in range(10):
-                ws.receive(timeout=1)
-        assert ws.close_reason == CLOSE_FORBIDDEN
+        assert _received_until_closed_for_rights(ws) == [_rights_changed_notice()]
     finally:
         if ws.connected:
             ws.close()
+
+
+def _received_until_closed_for_rights(ws) -> list[str]:
+    """What `ws` received, keepalives aside, until the server closed it with CLOSE_FORBIDDEN (waited
+    for up to 20 s)."""
+    received, deadline = [], time.monotonic() + 20
+    try:
+        while time.monotonic() < deadline:
+            message = ws.receive(timeout=max(0.1, deadline - time.monotonic()))
+            if message not in (None, KEEPALIVE):
+                received.append(message)
+    except ConnectionClosed:
+        assert ws.close_reason == CLOSE_FORBIDDEN
+        return received
+    pytest.fail("the websocket is still open")
+
+
+def _rights_changed_notice() -> str:
+    """What a page is sent, and nothing else, when the server closes it for a change of rights."""
+    return render_template("fragments/live/_rights_changed.html", oob=True)
+
+
+def _assert_open(ws, collectivite) -> None:
+    """`ws` still receives its collectivité's pushes (published again while none arrives: a new
+    subscription to a fresh Redis hub drops what it queued before its first resync)."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        current_hub().publish(collectivite_topic(collectivite.id), "<b>encore ouvert</b>")
+        message = ws.receive(timeout=1)
+        if message not in (None, KEEPALIVE):
+            assert message == "<b>encore ouvert</b>"
+            return
+    pytest.fail("nothing received")
+
+
+def test_removing_a_member_closes_their_sockets_on_that_collectivite_at_once(app, client, editor, live_server, monkeypatch):
+    monkeypatch.setitem(app.config, "LIVE_KEEPALIVE_SECONDS", NO_KEEPALIVE)
+    _, collectivite = editor
+    _, elsewhere = make_editor()
+    reader, other_reader = make_user(), make_user()
+    for user, place in ((reader, collectivite), (reader, elsewhere), (other_reader, collectivite)):
+        add_member(user, place, "lecture")
+    sockets = [_open_socket(client, live_server, user, place)
+               for user, place in ((reader, collectivite), (reader, elsewhere), (other_reader, collectivite))]
+    removed, same_user_elsewhere, other_member = sockets
+    try:
+        accounts.remove_member(collectivite.id, reader.id)
+        assert _received_until_closed_for_rights(removed) == [_rights_changed_notice()]
+        _assert_open(same_user_elsewhere, elsewhere)
+        _assert_open(other_member, collectivite)
+    finally:
+        for ws in sockets:
+            if ws.connected:
+                ws.close()
+
+
+def test_a_role_change_closes_the_members_sockets_and_a_page_opened_later_stays_open(
+    app, client, editor, live_server, monkeypatch
+):
+    monkeypatch.setitem(app.config, "LIVE_KEEPALIVE_SECONDS", NO_KEEPALIVE)
+    _, collectivite = editor
+    ws, membership = _reader_socket(client, live_server, collectivite)
+    try:
+        accounts.change_role(collectivite.id, membership.user_id, "edition")  # still reads: its controls are stale
+        assert _received_until_closed_for_rights(ws) == [_rights_changed_notice()]
+    finally:
+        if ws.connected:
+            ws.close()
+    reloaded = _open_socket(client, live_server, db.session.get(User, membership.user_id), collectivite)  # the page is reloaded
+    try:
+        _assert_open(reloaded, collectivite)  # the revocation is not replayed to it
+    finally:
+        reloaded.close()
+
+
+def test_a_role_change_committed_while_the_socket_subscribes_closes_it(app, client, editor, live_server, monkeypatch):
+    monkeypatch.setitem(app.config, "LIVE_KEEPALIVE_SECONDS", NO_KEEPALIVE)
+    _, collectivite = editor
+    reader = make_user()
+    add_member(reader, collectivite, "edition")
+    hub = current_hub()
+    subscribe = hub.subscribe
+
+    def subscribe_after_a_role_change(topics):
+        # Committed after the handshake's rights check, its revocation published before this subscription.
+        db.session.execute(update(Membership).where(Membership.user_id == reader.id).values(role="lecture"))
+        db.session.commit()
+        return subscribe(topics)
+
+    monkeypatch.setattr(hub, "subscribe", subscribe_after_a_role_change)
+    login(client, reader)
+    ws = _connect(client, live_server, f"/ws/collectivites/{collectivite.id}")
+    try:
+        assert _received_until_closed_for_rights(ws) == [_rights_changed_notice()]
+    finally:
+        if ws.connected:
+            ws.close()
+
+
+def test_only_committed_role_changes_and_removals_are_revoked(app, editor, monkeypatch):
+    _, collectivite = editor
+    members = {role: make_user() for role in ("admin", "edition", "lecture")}
+    for role, user in members.items():
+        add_member(user, collectivite, role)
+    revoked = []
+    monkeypatch.setattr(current_hub(), "revoke", lambda collectivite_id, user_id: revoked.append((collectivite_id, user_id)))
+    accounts.change_role(collectivite.id, members["lecture"].id, "lecture")  # the same role
+    membership = db.session.get(Membership, (members["edition"].id, collectivite.id))
+    membership.role = "admin"
+    db.session.flush()
+    db.session.rollback()
+    assert revoked == []
+    accounts.change_role(collectivite.id, members["edition"].id, "lecture")
+    accounts.remove_member(collectivite.id, members["lecture"].id)
+    assert revoked == [(collectivite.id, members["edition"].id), (collectivite.id, members["lecture"].id)]
+
+
+def test_the_websocket_handshake_needs_an_origin_of_the_site(client, editor):
+    user, collectivite = editor
+    login(client, user)
+    url = f"/ws/collectivites/{collectivite.id}"
+    for origin in (None, "null", "http://evil.example", "http://localhost.evil.example", "https://localhost",
+                   "http://localhost:8080", "http://localhost:99999", "localhost"):
+        headers = {name: value for name, value in UPGRADE.items() if name != "Origin"}
+        if origin is not None:
+            headers["Origin"] = origin
+        assert client.get(url, headers=headers).status_code == 403, origin
+
+
+@pytest.mark.parametrize(("settings", "origin", "accepted"), [
+    ({}, OWN_ORIGIN, True),  # the server's own origin (scheme, host and port of the request)
+    ({}, OWN_ORIGIN + ":8080", False),  # another port of the same host (whose cookies it gets)
+    ({"BASE_URL": "https://tet.exemple.fr"}, "https://tet.exemple.fr", True),  # a proxy rewrote the Host
+    ({"BASE_URL": "https://tet.exemple.fr:443"}, "https://tet.exemple.fr", True),
+    ({"TRUSTED_HOSTS": ["127.0.0.1", "tet.exemple.fr"]}, "http://tet.exemple.fr", True),
+    ({"TRUSTED_HOSTS": ["127.0.0.1", "tet.exemple.fr"]}, "https://tet.exemple.fr", False),  # not the request's scheme
+    ({"TRUSTED_HOSTS": ["127.0.0.1", "tet.exemple.fr"]}, "http://tet.exemple.fr.evil.example", False),
+    ({"BASE_URL": "https://tet.exemple.fr"}, "http://tet.exemple.fr", False),
+])
+def test_a_real_websocket_opens_from_the_sites_origins_only(app, client, editor, live_server, monkeypatch,
+                                                            settings, origin, accepted):
+    user, collectivite = editor
+    login(client, user)
+    for name, value in settings.items():
+        monkeypatch.setitem(app.config, name, value)
+    try:
+        ws = _connect(client, live_server, f"/ws/collectivites/{collectivite.id}", origin)
+    except HandshakeRefused as error:
+        assert not accepted and error.status_code == 403
+    else:
+        ws.close()
+        assert accepted
 
 
 def test_a_reponse_that_desactive_an_action_pushes_its_statut_control_to_re_fetch(client, editor):
@@ -195,8 +370,7 @@ def test_a_page_whose_pushes_are_gone_gets_the_fresh_scores_when_its_websocket_o
     suivi.set_statut(user, collectivite.id, "eci_1.2.1", "programme")  # scored at revision 1
     run_jobs()
     monkeypatch.setitem(app.extensions, "hub", make_hub(app.config["REDIS_URL"]))  # nothing to replay
-    cookie = client.get_cookie("session").value
-    ws = Client.connect(f"{live_server}{ws_path}", headers={"Cookie": f"session={cookie}"})
+    ws = _connect(client, live_server, ws_path)
     try:
         message = _next_message(ws)
     finally:

@@ -1,4 +1,4 @@
-"""The websocket hub and pump, without Flask: in-process fan-out, Redis fan-out (fakeredis), pump."""
+"""The websocket hub and pump, without Flask: in-process fan-out, Redis fan-out (fakeredis), pump, revocations."""
 import threading
 import time
 
@@ -18,6 +18,7 @@ from app.live import (
     connect_redis,
     make_hub,
     pump,
+    revocation_topic,
 )
 
 
@@ -228,3 +229,54 @@ def test_the_channel_prefix_comes_from_the_redis_database_or_the_setting():
     assert channel_prefix("redis://127.0.0.1:6379") == "live:db0:"
     assert make_hub("redis://127.0.0.1:6379/3")._channel_prefix == "live:db3:"
     assert make_hub("redis://127.0.0.1:6379/3", "staging:")._channel_prefix == "staging:"
+
+
+def test_a_revocation_reaches_that_users_subscription_on_that_collectivite_only():
+    hub = InProcessHub()
+    revoked = hub.subscribe(["collectivite:1", revocation_topic(1, 7)])
+    same_user_elsewhere = hub.subscribe(["collectivite:2", revocation_topic(2, 7)])
+    other_user = hub.subscribe(["collectivite:1", revocation_topic(1, 8)])
+    hub.revoke(1, 7)
+    assert revoked.revoked and not same_user_elsewhere.revoked and not other_user.revoked
+    hub.publish("collectivite:1", "<a/>")
+    assert other_user.get(timeout=0) == "<a/>"
+
+
+def test_a_revocation_is_not_replayed_to_a_page_opened_after_it():
+    hub = InProcessHub()
+    hub.revoke(1, 7)
+    later = hub.subscribe(["collectivite:1", revocation_topic(1, 7)])
+    assert not later.revoked and later.get(timeout=0) is None
+
+
+def test_pump_closes_a_revoked_socket_with_its_notice_instead_of_what_is_queued():
+    hub = InProcessHub()
+    subscription = hub.subscribe(["t", revocation_topic(1, 7)])
+    hub.publish("t", "<a/>")
+    hub.revoke(1, 7)
+    ws = FakeWebSocket(close_after=100)
+    pump(ws, subscription, keepalive_seconds=5, poll_seconds=0.01, revoked_html="<notice/>")
+    assert ws.sent == ["<notice/>"] and ws.closed_with[0] == CLOSE_FORBIDDEN
+
+
+def test_a_revocation_wakes_a_pump_waiting_for_messages():
+    hub = InProcessHub()
+    subscription = hub.subscribe([revocation_topic(1, 7)])
+    ws = FakeWebSocket(close_after=100)
+    # Polls and keepalives far apart: only the revocation can end the pump.
+    thread = threading.Thread(target=pump, args=(ws, subscription), kwargs={"keepalive_seconds": 3600, "poll_seconds": 3600})
+    thread.start()
+    hub.revoke(1, 7)
+    thread.join(timeout=20)
+    assert not thread.is_alive() and ws.closed_with[0] == CLOSE_FORBIDDEN and ws.sent == []
+
+
+def test_a_revocation_crosses_processes_through_redis():
+    server = fakeredis.FakeServer()
+    admin_process, web = RedisHub(fakeredis.FakeRedis(server=server)), RedisHub(fakeredis.FakeRedis(server=server))
+    subscription = web.subscribe(["collectivite:1", revocation_topic(1, 7)])
+    admin_process.revoke(1, 7)
+    deadline = time.monotonic() + 5
+    while not subscription.revoked:
+        assert time.monotonic() < deadline, "the revocation did not arrive"
+        time.sleep(0.01)
