@@ -228,8 +228,7 @@ def score_referentiel(
     # Steps 0 and 1: personalised points, désactivés (D), personalised actions (P).
     points = list(tree.points)
     desactive = [False] * n
-    personalised, formulas = [], []
-    non_default = set()
+    personalised, formulas, negative_factors = [], [], []
     for action_id, consequence in consequences.items():
         a = index.get(action_id)
         if a is None:
@@ -239,8 +238,8 @@ def score_referentiel(
             factor = float(consequence.potentiel_perso)
             for j in subtree[a]:
                 points[j] *= factor
-            if copysign(1.0, factor) < 0:  # may turn a 0.0 into a -0.0, which compares equal to it
-                non_default.update(subtree[a])
+            if copysign(1.0, factor) < 0:
+                negative_factors.append(a)
         if consequence.desactive:
             for j in subtree[a]:
                 desactive[j] = True
@@ -279,13 +278,12 @@ def score_referentiel(
         added = {parent[i] for i in added} - loud
         added.discard(-1)
         loud |= added
-    non_default.update(loud, personalised)
-    columns = Columns(
-        **_scores(tree, potentiel, loud, out, non_concerne, avancement),
-        desactive=desactive,
-        potentiel_perso=potentiel_perso,
-        non_default=non_default,
-    )
+    scores = _scores(tree, potentiel, loud, out, non_concerne, avancement)
+    non_default = loud
+    non_default.update(personalised)
+    for a in negative_factors:  # they may turn a 0.0 into a -0.0, which compares equal to it
+        non_default.update(subtree[a])
+    columns = Columns(**scores, desactive=desactive, potentiel_perso=potentiel_perso, non_default=non_default)
     for a, formule in formulas:
         _override_with_formula(tree, columns, a, formule)
     return ScoreTable(tree, columns)
