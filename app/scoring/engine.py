@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from heapq import heapify, heappop, heappush
 from itertools import compress
-from math import copysign
+from math import copysign, inf
 from operator import itemgetter, ne
 
 from app.scoring.formula import evaluate
@@ -145,7 +145,7 @@ class ScoreTable(Mapping[str, ActionScore]):
         every row is then cheaper than looking for them (measured: beyond about a third of the
         nodes with a record of their own, ~2/3 of the rows differ)."""
         c, tree = self.columns, self.tree
-        if 3 * len(c.non_default) > tree.size:
+        if 3 * len(c.non_default) > tree.size or plain.odd_points:
             return None
         # A quiet node's record is the plain one, except for potentiel, non_renseigne and
         # renseigne (which also depends on the parent's concerne). A quiet leaf's non_renseigne
@@ -197,6 +197,7 @@ class _PlainTable:
     columns: Columns
     rows: dict[str, tuple]
     point_referentiel: list  # rounded
+    odd_points: bool  # some -0.0 may come out (see _is_odd): all rows are built
     nodes: list[int]  # 0 .. size - 1
     pick_inner: Callable[[Sequence], Sequence]
     inner_non_renseigne: Sequence
@@ -212,6 +213,7 @@ def _plain_table(tree: PreparedTree) -> _PlainTable:
         table = score_referentiel(tree, [], {})
         pick_inner = _picker(tree.inner)
         plain = _PlainTable(table.columns, table._build_rows(None), _rounded(tree.points),
+                            any(map(_is_odd, tree.points)),
                             list(range(tree.size)), pick_inner, pick_inner(table.columns.non_renseigne))
         _plain_tables[tree] = plain
     return plain
@@ -228,7 +230,8 @@ def score_referentiel(
     # Steps 0 and 1: personalised points, désactivés (D), personalised actions (P).
     points = list(tree.points)
     desactive = [False] * n
-    personalised, formulas, negative_factors = [], [], []
+    personalised, formulas = [], []
+    odd_factor = False
     for action_id, consequence in consequences.items():
         a = index.get(action_id)
         if a is None:
@@ -238,8 +241,7 @@ def score_referentiel(
             factor = float(consequence.potentiel_perso)
             for j in subtree[a]:
                 points[j] *= factor
-            if copysign(1.0, factor) < 0:
-                negative_factors.append(a)
+            odd_factor = odd_factor or _is_odd(factor)
         if consequence.desactive:
             for j in subtree[a]:
                 desactive[j] = True
@@ -281,12 +283,19 @@ def score_referentiel(
     scores = _scores(tree, potentiel, loud, out, non_concerne, avancement)
     non_default = loud
     non_default.update(personalised)
-    for a in negative_factors:  # they may turn a 0.0 into a -0.0, which compares equal to it
-        non_default.update(subtree[a])
+    if odd_factor:
+        non_default.update(range(n))  # every row may differ from the plain table's
     columns = Columns(**scores, desactive=desactive, potentiel_perso=potentiel_perso, non_default=non_default)
     for a, formule in formulas:
         _override_with_formula(tree, columns, a, formule)
     return ScoreTable(tree, columns)
+
+
+def _is_odd(factor: float) -> bool:
+    """Negative (-0.0 included), infinite or NaN: such a factor turns zeros into -0.0 or NaN
+    (and resizing spreads them), which the comparison with the plain table may miss. Finite
+    non-negative operands never make a -0.0 or a NaN."""
+    return not (copysign(1.0, factor) > 0 and factor < inf)
 
 
 def _propagate_non_concerne(tree: PreparedTree, concerned: list, non_concerne: list) -> list[int]:
@@ -446,9 +455,8 @@ def _override_with_formula(tree: PreparedTree, columns: Columns, a: int, formule
     factor = result / original
     for j in tree.subtree[a]:
         fait[j] *= factor
-    # A negative factor turns the zero fait of quiet nodes into -0.0. The ancestors are loud
-    # already: the action has some fait, hence an avancement at or below it.
-    columns.non_default.update(tree.subtree[a])
+    if _is_odd(factor):
+        columns.non_default.update(range(tree.size))  # every row may differ from the plain table's
     programme, pas_fait, non_renseigne = columns.programme, columns.pas_fait, columns.non_renseigne
     node = a
     while node >= 0:

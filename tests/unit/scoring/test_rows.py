@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from app.commands.bench_scoring import benchmark_inputs
 from app.scoring import SCORE_FIELDS, Consequence, Statut, prepare_tree, score_referentiel
 from app.scoring.engine import _RoundingCache
-from tests.unit.scoring.helpers import consequence, score
+from tests.unit.scoring.helpers import SMALL_TREE, consequence, score
 from tests.unit.scoring.test_properties import STATUT_VALUES, trees
 
 
@@ -71,16 +71,24 @@ def test_unchanged_rows_are_shared_with_the_plain_table(benchmark):
 
 
 @pytest.mark.parametrize("table", [
-    # eci_2.0 has 0 point: -0.0 once personalised, which compares equal to the plain table's 0.0.
+    # eci_2.0 has 0 point: -0.0 once personalised.
     pytest.param(lambda: score(consequences={"eci_2": consequence(potentiel_perso=-0.5)}), id="negative factor"),
+    # eci_2 resized by a negative ratio: its 0-point eci_2.0 gets -0.0, outside the personalised subtree.
+    pytest.param(lambda: score(consequences={"eci_2.1": consequence(potentiel_perso=-10)}),
+                 id="negative factor spread by resizing"),
     # score(eci_1.2) - 2 < 0: the zero fait of the quiet tâches eci_1.2.2 and eci_1.2.3 turns into -0.0.
     pytest.param(lambda: score({"eci_1.2.1": "fait"}, {"eci_1.2": consequence(score_formule="score(eci_1.2) - 2")}),
                  id="negative formula"),
+    # A negative point in the tree: -0.0 in the plain table, 0.0 once a sibling is non concerné.
+    pytest.param(lambda: score({"eci_2.2.2": "non_concerne"}, level=0, spec={**SMALL_TREE, "eci_2.2.1": (-20, [])}),
+                 id="negative points"),
 ])
-def test_signed_zeros_are_kept(table):
+def test_zeros_keep_their_sign(table):
+    """A 0.0 and a -0.0 compare equal: a row must not be taken from the plain table for that."""
     table = table()
-    rows = table.rows()
-    assert any(value == 0 and repr(value) == "-0.0" for row in rows.values() for value in row)
+    rows, plain = table.rows(), score_referentiel(table.tree, [], {}).rows()
+    assert any(value == plain_value and repr(value) != repr(plain_value)
+               for action_id, row in rows.items() for value, plain_value in zip(row, plain[action_id]))
     assert_identical(rows, straightforward_rows(table))
 
 
@@ -90,10 +98,13 @@ FRACTIONS_WITH_INTS = st.sampled_from([(1, 0, 0), (0, 1, 0), (0.0, -0.0, 1.0), (
 
 @st.composite
 def varied_scenarios(draw):
-    """Random trees with odd inputs too: negative factors and fractions (signed zeros), integer
-    fractions, score formulas."""
+    """Random trees with odd inputs too: negative points, factors and fractions (signed zeros),
+    integer fractions, score formulas."""
     children, points, level = draw(trees())
     ids = sorted(children)
+    if draw(st.booleans()):
+        negated = draw(st.sampled_from(ids))
+        points[negated] = -points[negated]
     tree = prepare_tree(children, points, level)
     statuts = []
     for action_id in draw(st.lists(st.sampled_from(ids), unique=True)):
@@ -107,7 +118,7 @@ def varied_scenarios(draw):
     return tree, statuts, consequences
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(varied_scenarios())
 def test_rows_match_the_straightforward_computation(case):
     table = score_referentiel(*case)
