@@ -8,7 +8,7 @@ the records that changed (what the pages must swap). Archived référentiels are
 """
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -40,9 +40,10 @@ class ScoreUpdate:
 
 
 class StoredScores(Mapping[str, dict]):
-    """Stored records (a list of values per action, in SCORE_FIELDS order) read as dicts."""
+    """Stored records (the values of SCORE_FIELDS per action: a list when read back from the
+    database) read as dicts."""
 
-    def __init__(self, records: Mapping[str, list], revision: int = 0):
+    def __init__(self, records: Mapping[str, Sequence], revision: int = 0):
         self._records = records
         self.revision = revision  # the edit revision they reflect (ScoreState.scored_revision)
 
@@ -107,7 +108,7 @@ def rescore(collectivite_id: int, referentiel_id: str) -> ScoreUpdate | None:
     revision = state.edit_revision  # read BEFORE the statuts: the scores are at least this fresh
     tree = content.trees[referentiel_id]
     table = score_referentiel(tree, _statuts(collectivite_id, referentiel_id), consequences_for(collectivite_id, content))
-    records = {action_id: list(values) for action_id, values in table.rows().items()}
+    records = table.rows()  # tuples, stored as they are (JSON arrays); many are shared between tables
     new_values = {"scores": records, "scored_revision": revision, "content_version_id": version_id, "computed_at": utcnow()}
 
     # Compare-and-set: write only if no fresher computation is stored (later edits, or newer
@@ -126,8 +127,8 @@ def rescore(collectivite_id: int, referentiel_id: str) -> ScoreUpdate | None:
         if stored is None:
             return None
         previous = _recent_records_for(key, tuple(stored)[:3])
-        if previous is None:
-            previous = stored.scores or {}
+        if previous is None:  # read back as lists: compared as tuples
+            previous = {action_id: tuple(values) for action_id, values in (stored.scores or {}).items()}
         _compare_and_set(key, revision, version_id, new_values)
     _remember_records(key, (revision, version_id, new_values["computed_at"]), records)
     totals = dict(zip(SCORE_FIELDS, records[tree.root_id]))
@@ -141,7 +142,7 @@ def rescore(collectivite_id: int, referentiel_id: str) -> ScoreUpdate | None:
 _PERSONNALISATION_INDEXES = (SCORE_FIELDS.index("desactive"), SCORE_FIELDS.index("point_potentiel_perso"))
 
 
-def _personnalisation_changed(previous: Mapping[str, list], records: Mapping[str, list]) -> frozenset[str]:
+def _personnalisation_changed(previous: Mapping[str, tuple], records: Mapping[str, tuple]) -> frozenset[str]:
     """Nodes whose désactivation or personalised potentiel differs from the stored records (none
     on a first computation: the pages were rendered with these)."""
     return frozenset(
