@@ -18,6 +18,7 @@ from app.mail import send_mail_after_response
 from app.models import Collectivite, Invitation, JoinRequest, LoginFailure, Membership, User
 from app.models.accounts import ROLES
 from app.persistence import utcnow
+from app.rls import present_invitation_token
 
 PASSWORD_MIN_LENGTH = 12
 LOGIN_MAX_FAILURES = 5
@@ -272,6 +273,7 @@ def accept_invitation(token: str, user: User) -> int:
     if invitation is None:
         raise FormErrors({"form": INVALID_INVITATION})
     collectivite_id, role = invitation.collectivite_id, invitation.role
+    present_invitation_token(token)  # PostgreSQL's own check of the membership (row-level security)
     _locked_collectivite(collectivite_id)
     if _membership(collectivite_id, user.id) is not None:
         raise FormErrors({"form": "Vous êtes déjà membre de cette collectivité."})
