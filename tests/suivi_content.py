@@ -14,6 +14,7 @@ import pytest
 from app.extensions import db
 from app.models import Action, ContentVersion, PersonnalisationRegle, Question, Referentiel
 from app.persistence import utcnow
+from app.rls import act_as
 from tests.factories import add_member, make_collectivite, make_user
 
 # A fixed id: the scoring content is cached per ContentVersion id, keep ours apart from others'.
@@ -55,10 +56,12 @@ def _parent(action_id: str) -> str | None:
 
 
 def make_editor(role: str = "edition"):
-    """A collectivité and a member with `role` on it."""
+    """A collectivité and a member with `role` on it, for whom the database checks this app
+    context's later writes (the signed-in user does that in a request)."""
     collectivite = make_collectivite()
     user = make_user()
     add_member(user, collectivite, role)
+    act_as(user)
     return user, collectivite
 
 

@@ -7,5 +7,7 @@ bench_cli = AppGroup("bench", help="Mesures de performance (affiche des chiffres
 demo_cli = AppGroup("demo", help="Données de démonstration.")
 collectivites_cli = AppGroup("collectivites", help="Annuaire des collectivités.")
 scores_cli = AppGroup("scores", help="Scores des collectivités : recalcul.")
+database_cli = AppGroup("database", help="Base PostgreSQL : droits du rôle de l'application.")
 
-COMMAND_MODULES = ["content", "collectivites", "demo", "scenarios", "bench_scoring", "bench_content", "bench_push", "worker", "scores"]
+COMMAND_MODULES = ["content", "collectivites", "demo", "scenarios", "bench_scoring", "bench_content", "bench_push", "worker", "scores",
+                   "database"]

@@ -16,6 +16,7 @@ from sqlalchemy import or_, select, update
 
 from app.extensions import db
 from app.persistence import upsert, utcnow
+from app.rls import system_work
 from app.models import ActionStatut, Collectivite, ContentVersion, Referentiel, Reponse, ScoreHistory, ScoreState
 from app.scoring import SCORE_FIELDS, Consequence, ScoringContent, Statut, score_referentiel
 from app.scoring.tree import parent_id
@@ -91,9 +92,11 @@ def is_desactive(collectivite_id: int, action_id: str, consequences: dict[str, C
     return False
 
 
+@system_work()
 def rescore(collectivite_id: int, referentiel_id: str) -> ScoreUpdate | None:
     """Recompute and store the scores; None when they were fresh already or a fresher
-    computation got stored first. The caller commits."""
+    computation got stored first. The caller commits. System work (row-level security): the
+    scores come from the stored data alone, whoever asks for them (a job, a first page view)."""
     version_id, content = _latest_content()
     if referentiel_id not in content.trees:
         raise ValueError(f"référentiel inconnu du contenu chargé : {referentiel_id}")

@@ -12,6 +12,7 @@ from app.queue import RedisQueue, pending_key
 from app.scoring import Statut, score_referentiel
 from app.services import evaluation, suivi
 from app.persistence import utcnow
+from app.rls import act_as, system_work
 from app.services.scoring_content import scoring_content_from_db
 from tests.suivi_content import (  # noqa: F401 (fixture)
     CONTENT_VERSION_ID,
@@ -218,15 +219,17 @@ def test_a_pending_marker_the_job_could_not_clear_is_cleared_by_its_retry(app, e
 def test_rescore_stale_command_rescores_edited_outdated_and_unscored(runner, editor):
     user, collectivite = editor
     other_user, other = make_editor()
+    act_as(user)
     suivi.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
     run_jobs()
     state = _state(collectivite.id)
-    state.content_version_id = None  # computed on an older content edition
-    db.session.add(
-        ActionStatut(collectivite_id=other.id, referentiel_id="eci", action_id="eci_1.1.1", avancement="fait",
-                     concerne=True, modified_at=utcnow())  # e.g. imported data, never scored
-    )
-    db.session.commit()
+    with system_work():
+        state.content_version_id = None  # computed on an older content edition
+        db.session.add(
+            ActionStatut(collectivite_id=other.id, referentiel_id="eci", action_id="eci_1.1.1", avancement="fait",
+                         concerne=True, modified_at=utcnow())  # e.g. imported data, never scored
+        )
+        db.session.commit()
     result = runner.invoke(args=["scores", "rescore", "--stale"])
     assert result.exit_code == 0, result.output
     assert "2 score(s) recalculé(s)" in result.output

@@ -20,6 +20,7 @@ from sqlalchemy import delete, update
 from app.live import CLOSE_FORBIDDEN, KEEPALIVE, collectivite_topic, current_hub, make_hub, revocation_topic
 from app.models import Membership, User
 from app.services import accounts, suivi
+from app.rls import act_as, system_work
 from app.services.evaluation import scores_for
 from tests.factories import add_member, login, make_user
 from tests.suivi_content import make_editor, run_jobs, tiny_content  # noqa: F401 (fixture)
@@ -73,6 +74,7 @@ def test_an_edit_pushes_the_changed_nodes_and_the_totals_to_subscribers(editor):
 def test_other_collectivites_get_nothing(editor):
     user, collectivite = editor
     _, other = make_editor()
+    act_as(user)  # again: make_editor() acted as the other editor
     hub = current_hub()
     subscription = hub.subscribe([collectivite_topic(other.id)])
     try:
@@ -183,8 +185,9 @@ def test_a_removal_the_revocation_missed_still_closes_the_websocket_at_the_next_
     try:
         assert ws.receive(timeout=5) == KEEPALIVE  # still a member
         # A statement, not the ORM: no revocation is published (as when Redis drops it).
-        db.session.execute(delete(Membership).where(Membership.user_id == membership.user_id))
-        db.session.commit()
+        with system_work():
+            db.session.execute(delete(Membership).where(Membership.user_id == membership.user_id))
+            db.session.commit()
         assert _received_until_closed_for_rights(ws) == [_rights_changed_notice()]
     finally:
         if ws.connected:
