@@ -66,6 +66,8 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
             os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'tet.db'}"
         )
+        # A restarted database leaves dead connections in the pool: check each one when taken.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
         self.LIVE_CHANNEL_PREFIX = os.environ.get("LIVE_CHANNEL_PREFIX") or None
         self.CONTENT_DIR = os.environ.get("CONTENT_DIR") or str(PROJECT_ROOT / "content")
