@@ -72,6 +72,8 @@ class Config:
             os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'tet.db'}"
         )
         self.MIGRATION_DATABASE_URL = normalise_database_url(os.environ.get("MIGRATION_DATABASE_URL") or "") or None
+        # A restarted database leaves dead connections in the pool: check each one when taken.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
         self.LIVE_CHANNEL_PREFIX = os.environ.get("LIVE_CHANNEL_PREFIX") or None
         self.CONTENT_DIR = os.environ.get("CONTENT_DIR") or str(PROJECT_ROOT / "content")

@@ -100,10 +100,29 @@ def enqueued_jobs(monkeypatch) -> list[tuple]:
 
     def recording(func, *args):
         jobs.append(args)
-        enqueue(func, *args)
+        return enqueue(func, *args)
 
     monkeypatch.setattr(queue, "enqueue", recording)
     return jobs
+
+
+def fresh_score_table(collectivite_id: int, referentiel_id: str = "eci"):
+    """The engine run in the test on the statuts as stored now (what the stored scores must equal)."""
+    from sqlalchemy import select
+
+    from app.models import ActionStatut
+    from app.scoring import Statut, score_referentiel
+    from app.services import evaluation
+    from app.services.scoring_content import scoring_content_from_db
+
+    statuts = [
+        Statut(s.action_id, evaluation._avancement(s), s.concerne)
+        for s in db.session.scalars(
+            select(ActionStatut).where(ActionStatut.collectivite_id == collectivite_id, ActionStatut.referentiel_id == referentiel_id)
+        )
+    ]
+    tree = scoring_content_from_db(db.session).trees[referentiel_id]
+    return score_referentiel(tree, statuts, evaluation.consequences_for(collectivite_id))
 
 
 def run_jobs() -> None:
