@@ -1,6 +1,6 @@
 """Scores of a collectivité on a référentiel: computed from its stored statuts and réponses with
 app.scoring, stored in ScoreState (one row per collectivité × référentiel) and ScoreHistory
-(the totals of each day).
+(every node's scores at the end of each day, read back with scores_on).
 
 rescore() stores with a compare-and-set on the edit revision and the content version it read, so
 a slow computation never overwrites fresher scores (later edits or newer content), and returns only
@@ -10,7 +10,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import or_, select, update
 
@@ -135,7 +135,7 @@ def rescore(collectivite_id: int, referentiel_id: str) -> ScoreUpdate | None:
         _compare_and_set(key, revision, version_id, new_values)
     _remember_records(key, (revision, version_id, new_values["computed_at"]), records)
     totals = dict(zip(SCORE_FIELDS, records[tree.root_id]))
-    _record_history(collectivite_id, referentiel_id, totals)
+    _record_history(collectivite_id, referentiel_id, totals, records)
     changed = {action_id: dict(zip(SCORE_FIELDS, values)) for action_id, values in records.items() if previous.get(action_id) != values}
     changed.setdefault(tree.root_id, totals)  # the totals are always pushed
     return ScoreUpdate(collectivite_id, referentiel_id, revision, changed, totals,
@@ -318,8 +318,26 @@ def _avancement(row) -> tuple[float, float, float] | None:
     return _AVANCEMENT_FRACTIONS.get(row.avancement)
 
 
-def _record_history(collectivite_id: int, referentiel_id: str, totals: dict) -> None:
-    values = {name: totals[name] for name in TOTAL_FIELDS}
+def scores_on(collectivite_id: int, referentiel_id: str, day: date) -> StoredScores | None:
+    """Every node's stored scores at the end of `day` (UTC): those of the latest recorded day up to
+    it; None when none is recorded (nothing scored yet, or only days from before the per-node
+    history: those keep their root totals only)."""
+    records = db.session.scalar(
+        select(ScoreHistory.scores)
+        .where(
+            ScoreHistory.collectivite_id == collectivite_id,
+            ScoreHistory.referentiel_id == referentiel_id,
+            ScoreHistory.day <= day,
+        )
+        .order_by(ScoreHistory.day.desc())
+        .limit(1)
+    )
+    return None if records is None else StoredScores(records)
+
+
+def _record_history(collectivite_id: int, referentiel_id: str, totals: dict, records: dict[str, list]) -> None:
+    """Upsert the day's row: the root totals and every node's records (the day's last state wins)."""
+    values = {**{name: totals[name] for name in TOTAL_FIELDS}, "scores": records}
     upsert(
         ScoreHistory,
         {"collectivite_id": collectivite_id, "referentiel_id": referentiel_id, "day": utcnow().date()},
