@@ -21,8 +21,9 @@ from app.models import ActionStatut, Collectivite, ContentVersion, Referentiel, 
 from app.scoring import SCORE_FIELDS, Consequence, ScoringContent, Statut, score_referentiel
 from app.scoring.tree import parent_id
 from app.services.collectivites import identite_of
-from app.services.scoring_content import latest_scoring_content
+from app.services.scoring_content import LATEST_VERSION, latest_scoring_content, scoring_content_of
 
+NO_CONTENT = "aucun contenu chargé : lancer `flask content load`"
 TOTAL_FIELDS = ("point_fait", "point_programme", "point_pas_fait", "point_non_renseigne", "point_potentiel", "point_referentiel")
 
 
@@ -71,11 +72,13 @@ def bump_edit_revision(collectivite_id: int, referentiel_id: str) -> None:
 def consequences_for(collectivite_id: int, content: ScoringContent | None = None) -> dict[str, Consequence]:
     """The personnalisation consequences of the collectivité (identity + réponses); `content`:
     the scoring content when the caller holds it already."""
-    collectivite = db.session.get(Collectivite, collectivite_id)
-    reponses = dict(
-        db.session.execute(select(Reponse.question_id, Reponse.value).where(Reponse.collectivite_id == collectivite_id)).all()
-    )
-    return (content or _latest_content()[1]).consequences(identite_of(collectivite), reponses)
+    rows = db.session.execute(  # one statement: the identity columns, repeated on each réponse's row
+        select(Collectivite.kind, Collectivite.population, Collectivite.drom, Reponse.question_id, Reponse.value)
+        .outerjoin(Reponse, Reponse.collectivite_id == Collectivite.id)
+        .where(Collectivite.id == collectivite_id)
+    ).all()
+    reponses = {row.question_id: row.value for row in rows if row.question_id is not None}
+    return (content or _latest_content()[1]).consequences(identite_of(rows[0]), reponses)
 
 
 def is_desactive(collectivite_id: int, action_id: str, consequences: dict[str, Consequence] | None = None) -> bool:
@@ -97,11 +100,14 @@ def rescore(collectivite_id: int, referentiel_id: str) -> ScoreUpdate | None:
     """Recompute and store the scores; None when they were fresh already or a fresher
     computation got stored first. The caller commits. System work (row-level security): the
     scores come from the stored data alone, whoever asks for them (a job, a first page view)."""
-    version_id, content = _latest_content()
+    key = (collectivite_id, referentiel_id)
+    version_and_state = _version_and_state(key)
+    if version_and_state is None:
+        raise LookupError(NO_CONTENT)
+    version_id, content = scoring_content_of(db.session, tuple(version_and_state)[:3])
     if referentiel_id not in content.trees:
         raise ValueError(f"référentiel inconnu du contenu chargé : {referentiel_id}")
-    key = (collectivite_id, referentiel_id)
-    state = _state_row(key)
+    state = version_and_state if version_and_state.edit_revision is not None else None
     if state is None:
         upsert(ScoreState, {"collectivite_id": collectivite_id, "referentiel_id": referentiel_id}, {"edit_revision": 0}, on_update={})
         db.session.commit()  # short: no write lock held while computing
@@ -178,14 +184,23 @@ def _compare_and_set(key: tuple[int, str], revision: int, version_id: int | None
     return db.session.execute(statement.values(**values).execution_options(synchronize_session=False))
 
 
+# The revisions and stamp of a ScoreState row (not its scores).
+_STATE_COLUMNS = (ScoreState.edit_revision, ScoreState.scored_revision, ScoreState.content_version_id,
+                  ScoreState.computed_at, ScoreState.scores.is_not(None).label("has_scores"))
+
+
 def _state_row(key: tuple[int, str]):
-    """The revisions and stamp of the ScoreState row (not its scores), or None."""
+    """The _STATE_COLUMNS of the ScoreState row, or None."""
+    return db.session.execute(_where_key(select(*_STATE_COLUMNS), key)).one_or_none()
+
+
+def _version_and_state(key: tuple[int, str]):
+    """In one statement, the latest content version (LATEST_VERSION's columns) and the
+    _STATE_COLUMNS of the ScoreState row (None when there is no row yet); None before any load."""
+    version = LATEST_VERSION.subquery()
     return db.session.execute(
-        _where_key(
-            select(ScoreState.edit_revision, ScoreState.scored_revision, ScoreState.content_version_id,
-                   ScoreState.computed_at, ScoreState.scores.is_not(None).label("has_scores")),
-            key,
-        )
+        select(version, *_STATE_COLUMNS).select_from(version).outerjoin(
+            ScoreState, (ScoreState.collectivite_id == key[0]) & (ScoreState.referentiel_id == key[1]))
     ).one_or_none()
 
 
@@ -283,7 +298,7 @@ def _latest_content() -> tuple[int, ScoringContent]:
     """(ContentVersion id, scoring content), read together: the version the content was built from."""
     latest = latest_scoring_content(db.session)
     if latest is None:
-        raise LookupError("aucun contenu chargé : lancer `flask content load`")
+        raise LookupError(NO_CONTENT)
     return latest
 
 
