@@ -11,7 +11,7 @@ from flask import current_app, has_app_context
 
 from app.extensions import db
 from app.fragments import publish_score_update
-from app.queue import enqueue_rescore
+from app.queue import current_queue, enqueue_rescore, rescore_key
 from app.services.evaluation import rescore, stale_score_keys
 
 _worker_app = None
@@ -34,8 +34,9 @@ def app_context():
 
 
 def rescore_job(collectivite_id: int, referentiel_id: str) -> None:
-    """Re-score, store, and push the changed score fragments to the open pages."""
-    with app_context():
+    """Re-score, store, and push the changed score fragments to the open pages; one job of the
+    pair at a time (several workers): a push never overtakes a later one."""
+    with app_context(), current_queue().exclusive(rescore_key(collectivite_id, referentiel_id)):
         update = rescore(collectivite_id, referentiel_id)
         db.session.commit()
         if update is not None:

@@ -13,9 +13,10 @@ Coalescing of re-scores: an edit enqueues a re-score of its (collectivité, réf
 is still waiting in the queue. A job reads the latest revision when it starts, so it scores every
 edit saved while it waited; an edit saved once it started enqueues a job of its own: never a stale
 final state. Nothing waits for a burst to end (a sleeping job would hold up every other
-collectivité's): the edits saved while the worker is busy share one re-score, while on an idle
-worker each edit of a burst may get its own (the compare-and-set of app.services.evaluation keeps
-the stored scores in order).
+collectivité's): the edits saved while the workers are busy share one re-score, while on an idle
+worker each edit of a burst may get its own. Several workers may run the queue: the jobs of one
+pair run one at a time (`exclusive`, a Redis lock), so that a push never overtakes a later one;
+the compare-and-set of app.services.evaluation keeps the stored scores in order anyway.
 
 Fault recovery (RQ). Whether an edit enqueues a job is decided by the state of the job itself,
 never by a marker: Redis keeps the id of the last job enqueued for the pair, and an edit enqueues a
@@ -32,6 +33,7 @@ its execution expires (that timeout plus RQ's 60 s margin): a no-op by then.
 Redis unreachable at enqueue time: logged, and the job runs in-process (the edit is already saved).
 In-process, the queue itself knows which keys have a job waiting.
 """
+import contextlib
 import heapq
 import importlib
 import itertools
@@ -42,6 +44,7 @@ from collections.abc import Callable
 
 import redis
 from flask import Flask, current_app
+from redis.exceptions import LockError
 from rq import Queue, Retry
 from rq.job import Job, JobStatus
 
@@ -60,13 +63,21 @@ JOB_TIMEOUT_SECONDS = 10
 # enqueues a new one anyway.
 FAILED_JOB_TTL_SECONDS = 24 * 3600
 DEFAULT_RETRY_INTERVALS = (1, 2, 5)
+# A job waits this long at most for the job of the same key another worker runs, polling this often.
+LOCK_WAIT_SECONDS = JOB_TIMEOUT_SECONDS / 2
+LOCK_POLL_SECONDS = 0.005
 
 JobRef = Callable | str  # a job function, or its dotted path
 
 
 def rescore_key(collectivite_id: int, referentiel_id: str) -> str:
-    """The key the re-scores of a pair are coalesced on (in Redis: the id of its last job)."""
-    return f"tet:rescore-last-job:{collectivite_id}:{referentiel_id}"
+    """The key the re-scores of a pair are coalesced on and run one at a time under."""
+    return f"tet:rescore:{collectivite_id}:{referentiel_id}"
+
+
+def last_job_key(key: str) -> str:
+    """Where RedisQueue keeps the id of the last job enqueued for coalescing key `key`."""
+    return f"{key}:last-job"
 
 
 def job_function(func: JobRef) -> Callable:
@@ -104,6 +115,10 @@ class InProcessQueue:
                 return
             self._waiting.add(key)
         self._enqueue(func, args, key)
+
+    def exclusive(self, key: str):
+        """Its jobs run one at a time already."""
+        return contextlib.nullcontext()
 
     def drain(self, timeout: float = 10.0) -> None:
         """Wait until every enqueued job (retries included) has finished; for tests and commands."""
@@ -184,7 +199,7 @@ class RedisQueue:
     def enqueue_once(self, key: str, func: JobRef, *args) -> None:
         """Enqueue func(*args) unless the last job enqueued for `key` is still queued."""
         try:
-            last_job_id = self._redis.get(key)
+            last_job_id = self._redis.get(last_job_key(key))
             if last_job_id is not None:
                 status = self._redis.hget(Job.key_for(last_job_id.decode()), "status")
                 if status == JobStatus.QUEUED.value.encode():
@@ -196,9 +211,33 @@ class RedisQueue:
         job = self.enqueue(func, *args)
         if job is not None:
             try:
-                self._redis.set(key, job.id, ex=LAST_JOB_TTL_SECONDS)
+                self._redis.set(last_job_key(key), job.id, ex=LAST_JOB_TTL_SECONDS)
             except redis.RedisError:  # the next edit enqueues one more job, which finds fresh scores
                 log.warning("Redis unreachable: id of job %s not kept", job.id)
+
+    @contextlib.contextmanager
+    def exclusive(self, key: str):
+        """Held by one job of `key` at a time, whichever worker runs it (jobs of different keys
+        run side by side): their pushes leave in the order their scores were stored. A lock its
+        holder never released (killed) expires after JOB_TIMEOUT_SECONDS; Redis unreachable: not
+        held (the job runs in this process's fallback, or will fail on Redis anyway)."""
+        lock = self._redis.lock(f"{key}:lock", timeout=JOB_TIMEOUT_SECONDS, sleep=LOCK_POLL_SECONDS,
+                                blocking_timeout=LOCK_WAIT_SECONDS)
+        try:
+            acquired = lock.acquire()
+        except redis.RedisError:
+            log.warning("Redis unreachable: %s runs unlocked", key)
+            yield
+            return
+        if not acquired:
+            raise TimeoutError(f"{key} still locked after {LOCK_WAIT_SECONDS} s")  # RQ retries the job
+        try:
+            yield
+        finally:
+            try:
+                lock.release()
+            except (redis.RedisError, LockError):  # it expires anyway
+                log.warning("lock %s not released", key)
 
     def drain(self, timeout: float = 10.0) -> None:
         """Only the in-process fallback can be drained here; RQ jobs are run by workers."""

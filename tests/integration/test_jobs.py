@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.live import RedisHub
 from app.models import ActionStatut, ScoreHistory, ScoreState
-from app.queue import RedisQueue
+from app.queue import RedisQueue, current_queue, rescore_key
 from app.redis_connection import connect_redis
 from app.services import evaluation, suivi
 from app.persistence import utcnow
@@ -188,6 +188,36 @@ def test_a_redis_blip_at_enqueue_does_not_block_the_next_edit(app, editor, monke
     assert state.scored_revision == state.edit_revision == 1
     suivi.set_statut(user, collectivite.id, "eci_1.2.2", "fait")  # Redis is back
     assert [job.args for job in queue.rq.jobs] == [(collectivite.id, "eci")]
+
+
+@pytest.mark.postgres
+def test_jobs_of_one_pair_run_one_at_a_time_whichever_worker_takes_them(app_context):
+    """Two workers may start two jobs of one pair: the second waits for the first, so that its push
+    cannot overtake the first one's; other pairs' jobs do not wait."""
+    queue, order = current_queue(), []
+    entered, release = threading.Event(), threading.Event()
+
+    def first():
+        with queue.exclusive(rescore_key(1, "eci")):
+            order.append("first in")
+            entered.set()
+            release.wait(5)
+            order.append("first out")
+
+    def second():
+        with queue.exclusive(rescore_key(1, "eci")):
+            order.append("second in")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    threads[0].start()
+    entered.wait(5)
+    threads[1].start()
+    with queue.exclusive(rescore_key(2, "eci")):
+        order.append("other pair")
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert order == ["first in", "other pair", "first out", "second in"]
 
 
 def test_the_stale_scores_sweep_enqueues_what_no_job_will_score(editor, monkeypatch):

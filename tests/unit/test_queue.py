@@ -7,7 +7,8 @@ import pytest
 from flask import Flask
 from rq.job import JobStatus
 
-from app.queue import JOB_TIMEOUT_SECONDS, LAST_JOB_TTL_SECONDS, InProcessQueue, RedisQueue, enqueue_rescore, rescore_key
+from app.queue import (JOB_TIMEOUT_SECONDS, LAST_JOB_TTL_SECONDS, InProcessQueue, RedisQueue, enqueue_rescore,
+                       last_job_key)
 from app.redis_connection import connect_redis
 
 calls: list[tuple] = []
@@ -157,6 +158,6 @@ def test_redis_down_runs_the_job_in_process(flask_app):
 def test_the_id_of_the_last_job_expires(flask_app):
     connection = fakeredis.FakeRedis()
     queue = RedisQueue(flask_app, connection)
-    queue.enqueue_once(rescore_key(3, "eci"), record, "x")
-    assert connection.get(rescore_key(3, "eci")) == queue.rq.jobs[0].id.encode()
-    assert 0 < connection.ttl(rescore_key(3, "eci")) <= LAST_JOB_TTL_SECONDS
+    queue.enqueue_once("k", record, "x")
+    assert connection.get(last_job_key("k")) == queue.rq.jobs[0].id.encode()
+    assert 0 < connection.ttl(last_job_key("k")) <= LAST_JOB_TTL_SECONDS
