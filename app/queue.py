@@ -63,8 +63,11 @@ JOB_TIMEOUT_SECONDS = 10
 # enqueues a new one anyway.
 FAILED_JOB_TTL_SECONDS = 24 * 3600
 DEFAULT_RETRY_INTERVALS = (1, 2, 5)
-# A job waits this long at most for the job of the same key another worker runs, polling this often.
-LOCK_WAIT_SECONDS = JOB_TIMEOUT_SECONDS / 2
+# A job holds the lock of its key for milliseconds: one its holder never released (killed) expires
+# after LOCK_TTL_SECONDS. The next job of the key waits for it that long at most (a bit more),
+# polling every LOCK_POLL_SECONDS.
+LOCK_TTL_SECONDS = 2
+LOCK_WAIT_SECONDS = LOCK_TTL_SECONDS + 1
 LOCK_POLL_SECONDS = 0.005
 
 JobRef = Callable | str  # a job function, or its dotted path
@@ -218,10 +221,12 @@ class RedisQueue:
     @contextlib.contextmanager
     def exclusive(self, key: str):
         """Held by one job of `key` at a time, whichever worker runs it (jobs of different keys
-        run side by side): their pushes leave in the order their scores were stored. A lock its
-        holder never released (killed) expires after JOB_TIMEOUT_SECONDS; Redis unreachable: not
-        held (the job runs in this process's fallback, or will fail on Redis anyway)."""
-        lock = self._redis.lock(f"{key}:lock", timeout=JOB_TIMEOUT_SECONDS, sleep=LOCK_POLL_SECONDS,
+        run side by side): their pushes leave in the order their scores were stored. A job
+        stalled beyond LOCK_TTL_SECONDS (its database hangs) may see the next one run alongside:
+        their scores are still stored in order (compare-and-set), only their pushes may cross.
+        Redis unreachable: not held (the job runs in this process's fallback, or fails on Redis
+        anyway)."""
+        lock = self._redis.lock(f"{key}:lock", timeout=LOCK_TTL_SECONDS, sleep=LOCK_POLL_SECONDS,
                                 blocking_timeout=LOCK_WAIT_SECONDS)
         try:
             acquired = lock.acquire()
