@@ -1,7 +1,7 @@
 """`flask bench push`: edit → pushed fragment latency on the production shape of this machine.
 
 A fresh PostgreSQL database (dropped at the end) and a dedicated Redis db (flushed), the demo
-content, then gunicorn gthread (1 process, 64 threads) and --workers `flask worker` processes (2)
+content, then gunicorn gthread (1 process, 64 threads) and --workers `flask worker` processes (1)
 as subprocesses, warmed up by a few unmeasured edits. For each K, K collectivités each get an editor (édition) and a
 viewer (lecture) who log in through the real form and open the tree page; the viewer's websocket
 is connected; the editor sets statuts of tâches by the page's htmx POST, one at a time, thinking
@@ -61,9 +61,10 @@ from app.services.scoring_content import scoring_content_from_db
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 TARGETS_MS = {1: 50.0, 50: 150.0}
-# Two `flask worker` processes: one job's round trips to PostgreSQL and Redis overlap the other's
-# (the jobs of one collectivité still run one at a time, see app.queue).
-DEFAULT_WORKERS = 2
+# `flask worker` processes. A second one helps when the machine is busy (one job's round trips
+# overlap the other's; the jobs of one collectivité still run one at a time, see app.queue) but
+# costs CPU when it is not.
+DEFAULT_WORKERS = 1
 PASSWORD = "bench-mot-de-passe-2025"
 PUSH_TIMEOUT_SECONDS = 5.0
 SETTLE_TIMEOUT_SECONDS = 15.0
