@@ -76,6 +76,13 @@ def jobs_held():
     if isinstance(queue, RedisQueue):
         yield
         return
+    with thread_busy(queue):
+        yield
+
+
+@contextmanager
+def thread_busy(queue):
+    """The thread of the InProcessQueue `queue` runs a job that ends with the block."""
     started, release = threading.Event(), threading.Event()
     queue.enqueue(lambda: (started.set(), release.wait(10)))
     started.wait(10)

@@ -1,6 +1,5 @@
 """The queue façade without the project's app: in-process worker, retries, RQ via fakeredis, Redis down."""
 import threading
-from contextlib import contextmanager
 
 import fakeredis
 import pytest
@@ -10,6 +9,7 @@ from rq.job import JobStatus
 from app.queue import (JOB_TIMEOUT_SECONDS, LAST_JOB_TTL_SECONDS, InProcessQueue, RedisQueue, enqueue_rescore,
                        last_job_key)
 from app.redis_connection import connect_redis
+from tests.suivi_content import thread_busy
 
 calls: list[tuple] = []
 failures_left = {"count": 0}
@@ -75,18 +75,6 @@ def test_a_job_given_by_its_dotted_path_runs_in_process(flask_app):
     queue.enqueue_once("k", f"{__name__}.record", "once")
     queue.drain()
     assert [call[1:] for call in calls] == [("by path",), ("once",)]
-
-
-@contextmanager
-def thread_busy(queue: InProcessQueue):
-    """The queue's thread runs a job that ends with the block."""
-    started, release = threading.Event(), threading.Event()
-    queue.enqueue(lambda: (started.set(), release.wait(5)))
-    started.wait(5)
-    try:
-        yield
-    finally:
-        release.set()
 
 
 def test_in_process_an_edit_joins_the_job_waiting_for_its_key_until_it_starts(flask_app):
