@@ -10,8 +10,9 @@ from pathlib import Path
 import yaml
 
 from app.scoring import SCORE_FIELDS, FormulaError, Identite, ScoringContent, Statut, score_referentiel
+from app.scoring.avancement import AVANCEMENT_FRACTIONS
 
-STATUT_AVANCEMENTS = {"fait": (1.0, 0.0, 0.0), "programme": (0.0, 1.0, 0.0), "pas_fait": (0.0, 0.0, 1.0)}
+STATUT_AVANCEMENTS = AVANCEMENT_FRACTIONS  # scenario files name the simple statuts as the forms do
 COUNT_FIELDS = {"total_taches_count", "completed_taches_count"}
 NUMBER_TOLERANCE = 1e-9
 

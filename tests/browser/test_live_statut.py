@@ -60,7 +60,7 @@ def test_statut_set_in_one_page_updates_scores_in_another(app, new_page, tiny_co
 def test_a_desactivation_answered_elsewhere_replaces_the_statut_control_of_an_open_tree(
     app, new_page, tiny_content, monkeypatch
 ):
-    from app.services import suivi
+    from app.services import personnalisation
 
     monkeypatch.setitem(app.extensions, "hub", make_hub(app.config["REDIS_URL"]))
     user, collectivite = make_editor()
@@ -75,7 +75,7 @@ def test_a_desactivation_answered_elsewhere_replaces_the_statut_control_of_an_op
     expect(control.locator("select")).to_be_visible()
     wait_for_socket(page)
 
-    suivi.set_reponse(user, collectivite.id, "compost", "NON")
+    personnalisation.set_reponse(user, collectivite.id, "compost", "NON")
     run_jobs()
 
     # The pushed placeholder re-fetches the control in place (not into the row's children).

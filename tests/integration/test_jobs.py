@@ -10,7 +10,8 @@ from app.live import RedisHub, connect_redis
 from app.models import ActionStatut, ScoreHistory, ScoreState
 from app.queue import RedisQueue, pending_key
 from app.scoring import Statut, score_referentiel
-from app.services import evaluation, suivi
+from app.scoring.avancement import avancement_fractions
+from app.services import evaluation, personnalisation, scores, statuts, suivi
 from app.persistence import utcnow
 from app.services.scoring_content import scoring_content_from_db
 from tests.suivi_content import (  # noqa: F401 (fixture)
@@ -50,23 +51,23 @@ def _state(collectivite_id) -> ScoreState:
 
 def _expected_scores(collectivite_id) -> dict:
     """The engine run in the test on the statuts as stored now."""
-    statuts = [
-        Statut(s.action_id, evaluation._avancement(s), s.concerne)
+    stored = [
+        Statut(s.action_id, avancement_fractions(s.avancement, s.concerne, s.fait, s.programme, s.pas_fait), s.concerne)
         for s in db.session.scalars(select(ActionStatut).where(ActionStatut.collectivite_id == collectivite_id))
     ]
-    table = score_referentiel(scoring_content_from_db(db.session).trees["eci"], statuts, evaluation.consequences_for(collectivite_id))
+    table = score_referentiel(scoring_content_from_db(db.session).trees["eci"], stored, personnalisation.consequences_for(collectivite_id))
     return {record.action_id: record for record in table.records()}
 
 
 def test_an_edit_is_scored_by_the_job_with_a_history_row_per_day(editor, computations):
     user, collectivite = editor
-    suivi.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
+    statuts.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
     run_jobs()
-    suivi.set_statut(user, collectivite.id, "eci_1.2.2", "programme")
+    statuts.set_statut(user, collectivite.id, "eci_1.2.2", "programme")
     run_jobs()
     state = _state(collectivite.id)
     assert (state.edit_revision, state.scored_revision, state.content_version_id) == (2, 2, CONTENT_VERSION_ID)
-    assert evaluation.scores_for(collectivite.id, "eci")["eci_1.2"]["point_fait"] == 10.0
+    assert scores.scores_for(collectivite.id, "eci")["eci_1.2"]["point_fait"] == 10.0
     (history,) = db.session.scalars(select(ScoreHistory)).all()
     assert (history.day, history.point_fait, history.point_programme, history.point_potentiel) == (utcnow().date(), 10.0, 10.0, 100.0)
     assert len(computations) == 2
@@ -74,7 +75,7 @@ def test_an_edit_is_scored_by_the_job_with_a_history_row_per_day(editor, computa
 
 def test_a_fresh_state_is_not_recomputed(editor, computations):
     user, collectivite = editor
-    suivi.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
+    statuts.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
     run_jobs()
     assert evaluation.rescore(collectivite.id, "eci") is None
     assert len(computations) == 1
@@ -82,7 +83,7 @@ def test_a_fresh_state_is_not_recomputed(editor, computations):
 
 def test_a_slow_computation_never_overwrites_fresher_scores(editor):
     user, collectivite = editor
-    suivi.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
+    statuts.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
     run_jobs()
     # As if a newer job (revision 5) had stored its scores while this one computed revision 1.
     state = _state(collectivite.id)
@@ -95,7 +96,7 @@ def test_a_slow_computation_never_overwrites_fresher_scores(editor):
 
 def test_scores_computed_on_older_content_never_overwrite_scores_of_newer_content(editor):
     user, collectivite = editor
-    suivi.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
+    statuts.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
     run_jobs()
     # As if the content had been reloaded and a job had scored the same revision on it while this
     # one was computing on the content it read before the reload.
@@ -112,8 +113,8 @@ def test_the_update_lists_only_changed_nodes_and_always_the_totals(editor, monke
     # The re-score is called by hand here: the queue's own job must not run it first.
     monkeypatch.setattr(suivi, "enqueue_rescore", lambda *ids: None)
     user, collectivite = editor
-    evaluation.scores_for(collectivite.id, "eci")  # first computation, nothing filled in
-    suivi.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
+    scores.scores_for(collectivite.id, "eci")  # first computation, nothing filled in
+    statuts.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
     db.session.commit()
     update = evaluation.rescore(collectivite.id, "eci")
     db.session.commit()
@@ -135,12 +136,12 @@ def test_a_job_failing_once_is_retried_and_no_edit_is_lost(app, editor, monkeypa
 
     monkeypatch.setattr(jobs, "rescore", fails_once)
     user, collectivite = editor
-    suivi.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
+    statuts.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
     run_jobs()
     assert len(attempts) == 2
     state = _state(collectivite.id)
     assert state.scored_revision == state.edit_revision == 1
-    assert evaluation.scores_for(collectivite.id, "eci")["eci_1.2.1"]["point_fait"] == 10.0
+    assert scores.scores_for(collectivite.id, "eci")["eci_1.2.1"]["point_fait"] == 10.0
 
 
 def test_ten_quick_edits_give_at_most_two_computations_and_fresh_final_scores(editor, computations, monkeypatch):
@@ -155,12 +156,12 @@ def test_ten_quick_edits_give_at_most_two_computations_and_fresh_final_scores(ed
     jobs = enqueued_jobs(monkeypatch)
     values = ["fait", "programme", "pas_fait", "non_concerne", "fait"]
     saved_at = timed_burst(
-        lambda n=n: suivi.set_statut(user, collectivite.id, f"eci_1.2.{1 + n % 3}", values[n % 5]) for n in range(10)
+        lambda n=n: statuts.set_statut(user, collectivite.id, f"eci_1.2.{1 + n % 3}", values[n % 5]) for n in range(10)
     )
     run_jobs()
     state = _state(collectivite.id)
     assert state.scored_revision == state.edit_revision == 10  # never a stale final state
-    stored = evaluation.scores_for(collectivite.id, "eci")
+    stored = scores.scores_for(collectivite.id, "eci")
     for action_id, record in _expected_scores(collectivite.id).items():
         assert stored[action_id] == {name: getattr(record, name) for name in stored[action_id]}
     if burst_within_window(saved_at):
@@ -175,7 +176,7 @@ def test_redis_down_the_edit_is_saved_and_scored_in_process(app, editor, monkeyp
     monkeypatch.setitem(app.extensions, "queue", RedisQueue(app, closed))
     monkeypatch.setitem(app.extensions, "hub", RedisHub(closed))
     user, collectivite = editor
-    suivi.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
+    statuts.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
     app.extensions["queue"].drain()
     state = _state(collectivite.id)
     assert state.scored_revision == state.edit_revision == 1
@@ -203,7 +204,7 @@ def test_a_pending_marker_the_job_could_not_clear_is_cleared_by_its_retry(app, e
 
     monkeypatch.setattr(connection, "delete", delete_failing_once)
     user, collectivite = editor
-    suivi.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
+    statuts.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
     queue.drain()
     key = pending_key(collectivite.id, "eci")
     assert len(deletes) == 2 and connection.get(key) is None
@@ -211,14 +212,14 @@ def test_a_pending_marker_the_job_could_not_clear_is_cleared_by_its_retry(app, e
     assert state.scored_revision == state.edit_revision == 1
     monkeypatch.undo()  # Redis is back
     monkeypatch.setitem(app.extensions, "queue", queue)
-    suivi.set_statut(user, collectivite.id, "eci_1.2.2", "fait")
+    statuts.set_statut(user, collectivite.id, "eci_1.2.2", "fait")
     assert [job.args for job in queue.rq.jobs] == [(collectivite.id, "eci")]
 
 
 def test_rescore_stale_command_rescores_edited_outdated_and_unscored(runner, editor):
     user, collectivite = editor
     other_user, other = make_editor()
-    suivi.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
+    statuts.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
     run_jobs()
     state = _state(collectivite.id)
     state.content_version_id = None  # computed on an older content edition
@@ -231,7 +232,7 @@ def test_rescore_stale_command_rescores_edited_outdated_and_unscored(runner, edi
     assert result.exit_code == 0, result.output
     assert "2 score(s) recalculé(s)" in result.output
     assert evaluation.stale_score_keys() == []
-    assert evaluation.scores_for(other.id, "eci")["eci_1.1.1"]["point_fait"] == 5.0
+    assert scores.scores_for(other.id, "eci")["eci_1.1.1"]["point_fait"] == 5.0
     assert "0 score(s)" in runner.invoke(args=["scores", "rescore", "--stale"]).output
 
 

@@ -14,8 +14,8 @@ from app.extensions import db
 from app.live import collectivite_topic, current_hub
 from app.models import Action, ScoreState
 from app.queue import current_queue
-from app.services import suivi
-from app.services.evaluation import scores_for
+from app.services import statuts
+from app.services.scores import scores_for
 from tests.suivi_content import burst_within_window, enqueued_jobs, make_editor, timed_burst
 
 pytestmark = pytest.mark.postgres
@@ -56,7 +56,7 @@ def test_a_burst_of_edits_is_scored_by_the_worker_and_pushed_once_or_twice(cae, 
     jobs = enqueued_jobs(monkeypatch)
     try:
         saved_at = timed_burst(
-            lambda n=n, tache=tache: suivi.set_statut(user, collectivite.id, tache, ("fait", "programme")[n % 2])
+            lambda n=n, tache=tache: statuts.set_statut(user, collectivite.id, tache, ("fait", "programme")[n % 2])
             for n, tache in enumerate(cae)
         )
         deadline = time.monotonic() + 30
