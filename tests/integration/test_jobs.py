@@ -113,7 +113,8 @@ def test_the_update_lists_only_changed_nodes_and_always_the_totals(editor, monke
     # The re-score is called by hand here: the queue's own job must not run it first.
     monkeypatch.setattr(suivi, "enqueue_rescore", lambda *ids: None)
     user, collectivite = editor
-    scores.scores_for(collectivite.id, "eci")  # first computation, nothing filled in
+    evaluation.rescore(collectivite.id, "eci")  # first computation, nothing filled in
+    db.session.commit()
     statuts.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
     db.session.commit()
     update = evaluation.rescore(collectivite.id, "eci")
