@@ -238,7 +238,8 @@ def test_removing_a_member_closes_their_sockets_on_that_collectivite_at_once(app
                for user, place in ((reader, collectivite), (reader, elsewhere), (other_reader, collectivite))]
     removed, same_user_elsewhere, other_member = sockets
     try:
-        accounts.remove_member(collectivite.id, reader.id)
+        with system_work():  # an admin's removal, in short
+            accounts.remove_member(collectivite.id, reader.id)
         assert _received_until_closed_for_rights(removed) == [_rights_changed_notice()]
         _assert_open(same_user_elsewhere, elsewhere)
         _assert_open(other_member, collectivite)
@@ -255,7 +256,8 @@ def test_a_role_change_closes_the_members_sockets_and_a_page_opened_later_stays_
     _, collectivite = editor
     ws, membership = _reader_socket(client, live_server, collectivite)
     try:
-        accounts.change_role(collectivite.id, membership.user_id, "edition")  # still reads: its controls are stale
+        with system_work():
+            accounts.change_role(collectivite.id, membership.user_id, "edition")  # still reads: its controls are stale
         assert _received_until_closed_for_rights(ws) == [_rights_changed_notice()]
     finally:
         if ws.connected:
@@ -277,8 +279,9 @@ def test_a_role_change_committed_while_the_socket_subscribes_closes_it(app, clie
 
     def subscribe_after_a_role_change(topics):
         # Committed after the handshake's rights check, its revocation published before this subscription.
-        db.session.execute(update(Membership).where(Membership.user_id == reader.id).values(role="lecture"))
-        db.session.commit()
+        with system_work():
+            db.session.execute(update(Membership).where(Membership.user_id == reader.id).values(role="lecture"))
+            db.session.commit()
         return subscribe(topics)
 
     monkeypatch.setattr(hub, "subscribe", subscribe_after_a_role_change)
@@ -298,14 +301,15 @@ def test_only_committed_role_changes_and_removals_are_revoked(app, editor, monke
         add_member(user, collectivite, role)
     revoked = []
     monkeypatch.setattr(current_hub(), "revoke", lambda collectivite_id, user_id: revoked.append((collectivite_id, user_id)))
-    accounts.change_role(collectivite.id, members["lecture"].id, "lecture")  # the same role
-    membership = db.session.get(Membership, (members["edition"].id, collectivite.id))
-    membership.role = "admin"
-    db.session.flush()
-    db.session.rollback()
-    assert revoked == []
-    accounts.change_role(collectivite.id, members["edition"].id, "lecture")
-    accounts.remove_member(collectivite.id, members["lecture"].id)
+    with system_work():  # an admin's changes, in short
+        accounts.change_role(collectivite.id, members["lecture"].id, "lecture")  # the same role
+        membership = db.session.get(Membership, (members["edition"].id, collectivite.id))
+        membership.role = "admin"
+        db.session.flush()
+        db.session.rollback()
+        assert revoked == []
+        accounts.change_role(collectivite.id, members["edition"].id, "lecture")
+        accounts.remove_member(collectivite.id, members["lecture"].id)
     assert revoked == [(collectivite.id, members["edition"].id), (collectivite.id, members["lecture"].id)]
 
 
