@@ -15,8 +15,8 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
-from app.commands import bench_cli
 from app.content_loader import check_dir
 from app.scenarios import STATUT_AVANCEMENTS, load_scenario
 from app.scoring import Consequence, PreparedTree, ReferentielTree, Statut, prepare_tree, score_referentiel
@@ -97,7 +97,8 @@ def benchmark_inputs(folder: Path) -> dict[str, tuple[PreparedTree, list[Statut]
     return inputs
 
 
-@bench_cli.command("scoring")
+@click.command("scoring")
+@with_appcontext
 def bench_scoring_command() -> None:
     """Temps du moteur de score (médiane et p95, en ms)."""
     shared = _shared_dir()
