@@ -27,7 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     sock.init_app(app)
     csrf.init_app(app)
 
-    from app import models  # noqa: F401  (registers the tables on the metadata)
+    from app import models, rls  # noqa: F401  (registers the tables on the metadata, the RLS session hooks)
     from app.cli import register_cli
     from app.filters import register_filters
     from app.routes import register_blueprints

@@ -1,6 +1,8 @@
 """Configuration, read only from the environment.
 
 DATABASE_URL  SQLAlchemy URL (default: SQLite file under instance/)
+MIGRATION_DATABASE_URL  PostgreSQL: the tables' owner, for `flask db upgrade` (unset: DATABASE_URL);
+              the app then connects as a role subject to row-level security (see app/rls.py)
 REDIS_URL     unset: jobs run in-process and pushes use the in-process hub
 LIVE_CHANNEL_PREFIX  prefix of the Redis pub/sub channels (default: live:db<N>, N from REDIS_URL)
 SECRET_KEY    unset: generated once and kept in instance/secret_key
@@ -69,6 +71,9 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
             os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'tet.db'}"
         )
+        self.MIGRATION_DATABASE_URL = normalise_database_url(os.environ.get("MIGRATION_DATABASE_URL") or "") or None
+        # A restarted database leaves dead connections in the pool: check each one when taken.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
         self.LIVE_CHANNEL_PREFIX = os.environ.get("LIVE_CHANNEL_PREFIX") or None
         self.CONTENT_DIR = os.environ.get("CONTENT_DIR") or str(PROJECT_ROOT / "content")

@@ -11,8 +11,8 @@ from flask import current_app, has_app_context
 
 from app.extensions import db
 from app.fragments import publish_score_update
-from app.queue import current_queue, pending_key, wait_for_burst_end
-from app.services.evaluation import rescore
+from app.queue import current_queue, enqueue_rescore, pending_key, wait_for_burst_end
+from app.services.evaluation import rescore, stale_score_keys
 
 _worker_app = None
 
@@ -38,17 +38,19 @@ def rescore_job(collectivite_id: int, referentiel_id: str) -> None:
     with app_context():
         key = pending_key(collectivite_id, referentiel_id)
         wait_for_burst_end(key)
-        # Cleared BEFORE the revision is read: an edit from now on enqueues a new job.
-        cleared = current_queue().clear_pending(key)
+        # Cleared BEFORE the revision is read: the edits counted so far are this job's.
+        current_queue().clear_pending(key)
         update = rescore(collectivite_id, referentiel_id)
         db.session.commit()
         if update is not None:
             publish_score_update(update)
-        if not cleared:
-            # The marker still blocks new jobs: fail so the queue runs this job again (it clears
-            # the marker then, and scores any edit that came meanwhile).
-            raise PendingNotCleared(key)
 
 
-class PendingNotCleared(RuntimeError):
-    """The job's pending marker could not be cleared (Redis unreachable)."""
+def enqueue_stale_rescores() -> int:
+    """Enqueue a re-score of every stale score (those `flask scores rescore --stale` computes):
+    what a dead worker, a lost job or a job given up left behind. Returns how many."""
+    with app_context():
+        keys = stale_score_keys()
+        for collectivite_id, referentiel_id in keys:
+            enqueue_rescore(collectivite_id, referentiel_id, count_edit=False)
+    return len(keys)

@@ -16,6 +16,7 @@ cached in the session's `info`; any flush writing a Membership drops the cache.
 
 A member removed, or given another role, loses their open websockets on that collectivité as
 soon as the change is committed (a revocation published through the live hub, see app/live.py).
+On PostgreSQL the database checks every write a second time, on its own (app/rls.py).
 """
 from functools import wraps
 
@@ -49,13 +50,19 @@ class NotMember(Forbidden):
         self.collectivite_id = collectivite_id
 
 
+def stored_user_id(user) -> int | None:
+    """The id of a stored user, None for anonymous users. From the identity key, not user.id:
+    reading an attribute would reload a user expired by a commit."""
+    state = inspect(user, raiseerr=False) if user is not None else None
+    return None if state is None or state.identity is None else state.identity[0]
+
+
 def role_of(user, collectivite_id: int) -> str | None:
     """The user's role in the collectivité, None for anonymous users and non-members."""
-    state = inspect(user, raiseerr=False) if user is not None else None
-    if state is None or state.identity is None:  # anonymous (not a stored user)
+    user_id = stored_user_id(user)
+    if user_id is None:
         return None
-    # The identity key, not user.id: reading an attribute would reload a user expired by a commit.
-    key = (state.identity[0], collectivite_id)
+    key = (user_id, collectivite_id)
     roles = db.session.info.setdefault(ROLE_CACHE, {})
     if key not in roles:
         roles[key] = db.session.scalar(

@@ -1,8 +1,11 @@
-"""Alembic environment: runs inside the Flask app (flask db upgrade) on the app's engine."""
+"""Alembic environment: runs inside the Flask app (flask db upgrade) on the app's engine, or as
+the tables' owner when MIGRATION_DATABASE_URL is set (the app's role is then subject to RLS)."""
 import logging
 
 from alembic import context
 from flask import current_app
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 from app.extensions import db
 
@@ -18,7 +21,9 @@ def _skip_empty_autogenerate(context_, revision, directives):
 def run_migrations_online() -> None:
     options = dict(current_app.extensions["migrate"].configure_args)
     options.setdefault("process_revision_directives", _skip_empty_autogenerate)
-    with db.engine.connect() as connection:
+    owner_url = current_app.config.get("MIGRATION_DATABASE_URL")
+    engine = create_engine(owner_url, poolclass=NullPool) if owner_url else db.engine
+    with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=db.metadata, **options)
         with context.begin_transaction():
             context.run_migrations()

@@ -3,7 +3,9 @@
 TEST_BACKEND=sqlite (default): a fresh SQLite file, jobs in-process, in-process hub.
 TEST_BACKEND=postgres: a uniquely named database on TEST_DATABASE_URL's server (default
 127.0.0.1:5432, database `test`), real Redis on TEST_REDIS_URL (default db 15). Both servers
-must answer: the run fails, never skips, when they don't.
+must answer: the run fails, never skips, when they don't. As in production, migrations run as
+TEST_DATABASE_URL's user (the owner) and the app connects as APP_ROLE, a role subject to
+row-level security (created on the server if missing, granted with `flask database grant-app-role`).
 Either way the schema comes from the Alembic migrations.
 """
 import contextvars
@@ -18,6 +20,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
+from app.commands.database import grant_app_role
 from app.extensions import db
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -25,6 +28,7 @@ SHARED = PROJECT_ROOT.parent / "shared"
 BACKEND = os.environ.get("TEST_BACKEND", "sqlite")
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+APP_ROLE = "tet_app_test"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -58,6 +62,31 @@ def database_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def owner_engine(database_url):
+    """The tables' owner (PostgreSQL: it bypasses row-level security): migrations, emptying tables."""
+    engine = create_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app_database_url(database_url, owner_engine):
+    """Where the app connects: on PostgreSQL as APP_ROLE (no password: the test server trusts local
+    connections), created once per server, shared by concurrent runs."""
+    if BACKEND != "postgres":
+        return database_url
+    with owner_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f"""
+            DO $$ BEGIN
+                IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+                    CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS;
+                END IF;
+            EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;  -- created by a concurrent run
+            END $$"""))
+    return make_url(database_url).set(username=APP_ROLE, password=None).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
 def redis_url():
     if BACKEND != "postgres":
         return None
@@ -80,11 +109,12 @@ class IsolatedClient(FlaskClient):
 
 
 @pytest.fixture(scope="session")
-def app(database_url, redis_url, tmp_path_factory):
+def app(database_url, app_database_url, owner_engine, redis_url, tmp_path_factory):
     app = create_app(
         {
             "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SQLALCHEMY_DATABASE_URI": app_database_url,
+            "MIGRATION_DATABASE_URL": database_url if BACKEND == "postgres" else None,
             "REDIS_URL": redis_url,
             "WTF_CSRF_ENABLED": False,
             "UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")),
@@ -97,6 +127,9 @@ def app(database_url, redis_url, tmp_path_factory):
     app.test_client_class = IsolatedClient
     with app.app_context():
         flask_migrate.upgrade()
+    if BACKEND == "postgres":
+        with owner_engine.begin() as connection:
+            grant_app_role(connection, APP_ROLE)
     return app
 
 
@@ -109,7 +142,9 @@ def _clean_database(request):
     app = request.getfixturevalue("app")
     with app.app_context():
         db.session.remove()
-        with db.engine.begin() as connection:
+        # As the owner: row-level security would keep the app's role from deleting most rows.
+        engine = request.getfixturevalue("owner_engine") if BACKEND == "postgres" else db.engine
+        with engine.begin() as connection:
             for table in reversed(db.metadata.sorted_tables):
                 connection.execute(table.delete())
 

@@ -13,6 +13,7 @@ from app.auth import hash_password, token_hash
 from app.extensions import db
 from app.models import Collectivite, Membership, User, UserSession
 from app.persistence import utcnow
+from app.rls import system_work
 from app.services.collectivites import normalise_search
 
 DEFAULT_PASSWORD = "mot-de-passe-de-test"
@@ -48,8 +49,9 @@ def make_collectivite(**overrides) -> Collectivite:
 
 def add_member(user: User, collectivite: Collectivite, role: str) -> Membership:
     membership = Membership(user_id=user.id, collectivite_id=collectivite.id, role=role, created_at=utcnow())
-    db.session.add(membership)
-    db.session.commit()
+    with system_work():  # test set-up, not a user's action
+        db.session.add(membership)
+        db.session.commit()
     return membership
 
 

@@ -14,6 +14,7 @@ import pytest
 from app.extensions import db
 from app.models import Action, ContentVersion, PersonnalisationRegle, Question, Referentiel
 from app.persistence import utcnow
+from app.rls import act_as
 from tests.factories import add_member, make_collectivite, make_user
 
 # A fixed id: the scoring content is cached per ContentVersion id, keep ours apart from others'.
@@ -55,10 +56,12 @@ def _parent(action_id: str) -> str | None:
 
 
 def make_editor(role: str = "edition"):
-    """A collectivité and a member with `role` on it."""
+    """A collectivité and a member with `role` on it, for whom the database checks this app
+    context's later writes (the signed-in user does that in a request)."""
     collectivite = make_collectivite()
     user = make_user()
     add_member(user, collectivite, role)
+    act_as(user)
     return user, collectivite
 
 
@@ -97,10 +100,30 @@ def enqueued_jobs(monkeypatch) -> list[tuple]:
 
     def recording(func, *args):
         jobs.append(args)
-        enqueue(func, *args)
+        return enqueue(func, *args)
 
     monkeypatch.setattr(queue, "enqueue", recording)
     return jobs
+
+
+def fresh_score_table(collectivite_id: int, referentiel_id: str = "eci"):
+    """The engine run in the test on the statuts as stored now (what the stored scores must equal)."""
+    from sqlalchemy import select
+
+    from app.models import ActionStatut
+    from app.scoring import Statut, score_referentiel
+    from app.scoring.avancement import avancement_fractions
+    from app.services.personnalisation import consequences_for
+    from app.services.scoring_content import scoring_content_from_db
+
+    statuts = [
+        Statut(s.action_id, avancement_fractions(s.avancement, s.concerne, s.fait, s.programme, s.pas_fait), s.concerne)
+        for s in db.session.scalars(
+            select(ActionStatut).where(ActionStatut.collectivite_id == collectivite_id, ActionStatut.referentiel_id == referentiel_id)
+        )
+    ]
+    tree = scoring_content_from_db(db.session).trees[referentiel_id]
+    return score_referentiel(tree, statuts, consequences_for(collectivite_id))
 
 
 def run_jobs() -> None:

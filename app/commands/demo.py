@@ -2,12 +2,14 @@
 import click
 
 from app.commands import demo_cli
+from app.rls import system_work
 from app.services.collectivites import DEMO_COLLECTIVITES, DEMO_EMAIL, DEMO_PASSWORD, seed_demo
 
 
 @demo_cli.command("seed")
 def seed() -> None:
     """Crée (ou remet en état) les collectivités et le compte de démonstration."""
-    commune = seed_demo()
+    with system_work():
+        commune = seed_demo()
     click.echo(f"{len(DEMO_COLLECTIVITES)} collectivités de démonstration.")
     click.echo(f"Compte : {DEMO_EMAIL} / {DEMO_PASSWORD} (administrateur de {commune.nom}).")

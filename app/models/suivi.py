@@ -125,7 +125,18 @@ class ScoreState(db.Model):
 
 
 class ScoreHistory(db.Model):
-    """The référentiel totals of one day (the day's last computation wins)."""
+    """The scores of one collectivité on one référentiel at the end of one (UTC) day: the day's
+    last computation wins (each re-score upserts the day's row in the statement it already ran).
+
+    One row per day holds every node: `scores` has the shape of ScoreState.scores (action id ->
+    record), so a past day reads as one indexed row and as the current scores do, and nodes a new
+    content edition drops simply vanish from later days. Rows exist only on days with a re-score
+    (an edit or a content reload), so storage follows activity, not the calendar; PostgreSQL
+    compresses the JSON text (TOAST). One row per node and changed day would be smaller on quiet
+    days but needs a multi-row write per re-score, a "latest row per node" query to read a date,
+    and tombstones for dropped nodes. The root's totals stay in their own columns: the root curve
+    reads without parsing the JSON. `scores` is None on days recorded before it existed.
+    """
 
     __tablename__ = "score_history"
     __table_args__ = (
@@ -141,3 +152,4 @@ class ScoreHistory(db.Model):
     point_non_renseigne: Mapped[float] = mapped_column(Float)
     point_potentiel: Mapped[float] = mapped_column(Float)
     point_referentiel: Mapped[float] = mapped_column(Float)
+    scores: Mapped[dict | None] = mapped_column(JSON)  # action id -> score record, as ScoreState.scores

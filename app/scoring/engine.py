@@ -7,14 +7,17 @@ lazily by the ScoreTable: step 7 (`renseigne`) and step 8 (rounding) only read f
 they run when a record (or all rows) is asked for. Nodes with neither a statut nor a
 non-concerné / désactivé node at or below them (the "quiet" ones) keep the default record of a
 tâche without statut (zeros, counts from the tree): only their potential and non-renseigné sums
-are computed.
+are computed. Likewise, when all rows are asked for, only the rows that differ from those of the
+tree scored without statut or consequence (built once per tree) are built.
 """
 import re
-from collections.abc import Iterator, Mapping, Sequence
+import weakref
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from heapq import heapify, heappop, heappush
 from itertools import compress
+from math import copysign, inf
+from operator import itemgetter, ne
 
 from app.scoring.formula import evaluate
 from app.scoring.personnalisation import Consequence
@@ -73,21 +76,31 @@ class Columns:
     pas_concerne_avancement: list
     desactive: list
     potentiel_perso: list
+    # Nodes whose record may differ from a quiet node's in more than potentiel and non_renseigne:
+    # with a statut or a member of N at or below them, personalised, or rebuilt by a score formula.
+    non_default: set
 
 
-@lru_cache(maxsize=1 << 16, typed=True)
-def _round3(value: float) -> float:
-    """Step 8: Python's round(x, 3). Cached: it is slow and the same values come back a lot
-    (zeros are passed by: round leaves them as they are, sign and type included)."""
-    return round(value, 3)
+class _RoundingCache(dict):
+    """value -> round(value, 3) (step 8). round is slow and the same values come back a lot: a
+    dict lookup is many times faster. Cleared when it grows too big."""
+
+    MAX_SIZE = 1 << 16
+
+    def __missing__(self, value: float) -> float:
+        if len(self) >= self.MAX_SIZE:
+            self.clear()
+        rounded = self[value] = round(value, 3)
+        return rounded
 
 
-def _round_point(value):
-    return _round3(value) if value else value
+_ROUNDED = _RoundingCache()
 
 
-def _rounded(values: list) -> list:
-    return [_round3(value) if value else value for value in values]
+def _rounded(values: Sequence) -> list:
+    """round(x, 3) of each value. Zeros are passed by, as round leaves them (a dict cannot tell
+    0.0 from -0.0), and so is None (point_potentiel_perso)."""
+    return [_ROUNDED[value] if value else value for value in values]
 
 
 class ScoreTable(Mapping[str, ActionScore]):
@@ -112,46 +125,98 @@ class ScoreTable(Mapping[str, ActionScore]):
         return (ActionScore(action_id, *row) for action_id, row in self.rows().items())
 
     def record(self, i: int) -> ActionScore:
-        c, parent = self.columns, self.tree.parent[i]
-        return ActionScore(
-            self.tree.ids[i],
-            _round_point(self.tree.points[i]),
-            _round_point(c.fait[i]),
-            _round_point(c.programme[i]),
-            _round_point(c.pas_fait[i]),
-            _round_point(c.non_renseigne[i]),
-            _round_point(c.potentiel[i]),
-            c.concerne[i],
-            c.total[i],
-            c.completed[i],
-            float(c.fait_avancement[i]),
-            float(c.programme_avancement[i]),
-            float(c.pas_fait_avancement[i]),
-            float(c.pas_concerne_avancement[i]),
-            c.desactive[i],
-            _round_point(c.potentiel_perso[i]),
-            _renseigne(c.desactive[i], c.concerne[i], parent < 0 or c.concerne[parent], c.non_renseigne[i]),
-        )
+        action_id = self.tree.ids[i]
+        return ActionScore(action_id, *self._build_rows([i])[action_id])
 
     def rows(self) -> dict[str, tuple]:
-        """action id -> the values of SCORE_FIELDS, for every node (column-wise: much faster
-        than building every record)."""
-        c, parents = self.columns, self.tree.parent
-        parent_concerne = [c.concerne[p] if p >= 0 else True for p in parents]
-        renseigne = list(map(_renseigne, c.desactive, c.concerne, parent_concerne, c.non_renseigne))
+        """action id -> the values of SCORE_FIELDS, for every node, deepest first: what the app
+        stores. The rows equal to those of the tree scored without statut or consequence (the
+        "plain" table, built once per tree) are that table's own tuples: only the others are built."""
+        plain = _plain_table(self.tree)
+        changed = self._changed_nodes(plain)
+        if changed is None:
+            return self._build_rows(None, plain.point_referentiel)
+        rows = plain.rows.copy()
+        rows.update(self._build_rows(changed, plain.point_referentiel))
+        return rows
+
+    def _changed_nodes(self, plain: "_PlainTable") -> tuple[int, ...] | None:
+        """The nodes whose row may differ from the plain table's; None when many may: building
+        every row is then cheaper than looking for them (measured: beyond about a third of the
+        nodes with a record of their own, ~2/3 of the rows differ)."""
+        c, tree = self.columns, self.tree
+        if 3 * len(c.non_default) > tree.size or plain.odd_points:
+            return None
+        # A quiet node's record is the plain one, except for potentiel, non_renseigne and
+        # renseigne (which also depends on the parent's concerne). A quiet leaf's non_renseigne
+        # is its potentiel: only the inner nodes' need a look.
+        changed = set(c.non_default)
+        changed.update(compress(plain.nodes, map(ne, c.potentiel, plain.columns.potentiel)))
+        changed.update(compress(tree.inner, map(ne, plain.pick_inner(c.non_renseigne), plain.inner_non_renseigne)))
+        for i in c.non_default:
+            if not c.concerne[i]:
+                changed.update(tree.children[i])
+        return tuple(changed)  # in any order: their rows replace the plain ones in place
+
+    def _build_rows(self, nodes: Sequence[int] | None, point_referentiel: Sequence | None = None) -> dict[str, tuple]:
+        """The rows of `nodes` (every node when None), built column-wise: much faster than record
+        by record. `point_referentiel`: the rounded points of every node, when known."""
+        c, tree = self.columns, self.tree
+        pick = _picker(nodes)
+        # The root's parent (-1) is the last node, the root itself: its own concerne decides alike.
+        parent_concerne = map(c.concerne.__getitem__, pick(tree.parent))
+        non_renseigne, concerne, desactive = pick(c.non_renseigne), pick(c.concerne), pick(c.desactive)
+        renseigne = [  # step 7, on unrounded values: false while a concerné node has points to fill in
+            not (not node_desactive and node_concerne and parent and node_non_renseigne > 0.0)
+            for node_desactive, node_concerne, parent, node_non_renseigne
+            in zip(desactive, concerne, parent_concerne, non_renseigne)
+        ]
         columns = (
-            _rounded(self.tree.points), _rounded(c.fait), _rounded(c.programme), _rounded(c.pas_fait),
-            _rounded(c.non_renseigne), _rounded(c.potentiel), c.concerne, c.total, c.completed,
-            list(map(float, c.fait_avancement)), list(map(float, c.programme_avancement)),
-            list(map(float, c.pas_fait_avancement)), list(map(float, c.pas_concerne_avancement)),
-            c.desactive, _rounded(c.potentiel_perso), renseigne,
+            _rounded(pick(tree.points)) if point_referentiel is None else pick(point_referentiel),
+            _rounded(pick(c.fait)), _rounded(pick(c.programme)), _rounded(pick(c.pas_fait)),
+            _rounded(non_renseigne), _rounded(pick(c.potentiel)), concerne, pick(c.total), pick(c.completed),
+            pick(c.fait_avancement), pick(c.programme_avancement), pick(c.pas_fait_avancement),
+            pick(c.pas_concerne_avancement), desactive, _rounded(pick(c.potentiel_perso)), renseigne,
         )
-        return dict(zip(self.tree.ids, zip(*columns)))
+        return dict(zip(pick(tree.ids), zip(*columns)))
 
 
-def _renseigne(desactive: bool, concerne: bool, parent_concerne: bool, non_renseigne: float) -> bool:
-    """Step 7, on unrounded values: false while a concerné node still has points to fill in."""
-    return not (not desactive and concerne and parent_concerne and non_renseigne > 0.0)
+def _picker(nodes: Sequence[int] | None) -> Callable[[Sequence], Sequence]:
+    """column -> the values of `nodes` (the whole column when None), in a sequence."""
+    if nodes is None:
+        return lambda column: column
+    if len(nodes) == 1:  # itemgetter would return the bare value
+        return lambda column: (column[nodes[0]],)
+    return itemgetter(*nodes) if nodes else lambda column: ()
+
+
+@dataclass(frozen=True, eq=False)
+class _PlainTable:
+    """A tree scored without statut or consequence, its rows, and what comparing with it needs."""
+
+    columns: Columns
+    rows: dict[str, tuple]
+    point_referentiel: list  # rounded
+    odd_points: bool  # some -0.0 may come out (see _is_odd): all rows are built
+    nodes: list[int]  # 0 .. size - 1
+    pick_inner: Callable[[Sequence], Sequence]
+    inner_non_renseigne: Sequence
+
+
+_plain_tables: "weakref.WeakKeyDictionary[PreparedTree, _PlainTable]" = weakref.WeakKeyDictionary()
+
+
+def _plain_table(tree: PreparedTree) -> _PlainTable:
+    """Built on first use, then kept as long as the tree (building it twice in two threads is harmless)."""
+    plain = _plain_tables.get(tree)
+    if plain is None:
+        table = score_referentiel(tree, [], {})
+        pick_inner = _picker(tree.inner)
+        plain = _PlainTable(table.columns, table._build_rows(None), _rounded(tree.points),
+                            any(map(_is_odd, tree.points)),
+                            list(range(tree.size)), pick_inner, pick_inner(table.columns.non_renseigne))
+        _plain_tables[tree] = plain
+    return plain
 
 
 def score_referentiel(
@@ -166,6 +231,7 @@ def score_referentiel(
     points = list(tree.points)
     desactive = [False] * n
     personalised, formulas = [], []
+    odd_factor = False
     for action_id, consequence in consequences.items():
         a = index.get(action_id)
         if a is None:
@@ -175,6 +241,7 @@ def score_referentiel(
             factor = float(consequence.potentiel_perso)
             for j in subtree[a]:
                 points[j] *= factor
+            odd_factor = odd_factor or _is_odd(factor)
         if consequence.desactive:
             for j in subtree[a]:
                 desactive[j] = True
@@ -213,14 +280,22 @@ def score_referentiel(
         added = {parent[i] for i in added} - loud
         added.discard(-1)
         loud |= added
-    columns = Columns(
-        **_scores(tree, potentiel, loud, out, non_concerne, avancement),
-        desactive=desactive,
-        potentiel_perso=potentiel_perso,
-    )
+    scores = _scores(tree, potentiel, loud, out, non_concerne, avancement)
+    non_default = loud
+    non_default.update(personalised)
+    if odd_factor:
+        non_default.update(range(n))  # every row may differ from the plain table's
+    columns = Columns(**scores, desactive=desactive, potentiel_perso=potentiel_perso, non_default=non_default)
     for a, formule in formulas:
         _override_with_formula(tree, columns, a, formule)
     return ScoreTable(tree, columns)
+
+
+def _is_odd(factor: float) -> bool:
+    """Negative (-0.0 included), infinite or NaN: such a factor turns zeros into -0.0 or NaN
+    (and resizing spreads them), which the comparison with the plain table may miss. Finite
+    non-negative operands never make a -0.0 or a NaN."""
+    return not (copysign(1.0, factor) > 0 and factor < inf)
 
 
 def _propagate_non_concerne(tree: PreparedTree, concerned: list, non_concerne: list) -> list[int]:
@@ -295,7 +370,7 @@ def _scores(
     (`avancement`: index -> fractions), rule B upward for the remaining loud inner nodes. Quiet nodes (not in `loud`) keep the
     defaults set here (rule A3 for a leaf, rule B over quiet children otherwise): only their
     non-renseigné sum is computed."""
-    n, children, leaves = tree.size, tree.children, tree.direct_leaves
+    n, children, leaves, float_leaves = tree.size, tree.children, tree.direct_leaves, tree.direct_leaves_float
     fait, programme, pas_fait = [0.0] * n, [0.0] * n, [0.0] * n
     non_renseigne = potentiel.copy()
     total, completed = list(tree.tache_counts), [0] * n
@@ -309,13 +384,14 @@ def _scores(
             non_renseigne[i] = value
 
     for i in out:  # A1 (non_renseigne = potentiel = 0 already)
-        total[i] = completed[i] = pas_concerne_av[i] = leaves[i]
+        total[i] = completed[i] = leaves[i]
+        pas_concerne_av[i] = float_leaves[i]
         concerne[i] = False
     for i, (f, p, pf) in avancement.items():  # A2
         if not non_concerne[i]:
-            pot, t = potentiel[i], leaves[i]
+            pot, t = potentiel[i], float_leaves[i]
             fait[i], programme[i], pas_fait[i], non_renseigne[i] = pot * f, pot * p, pot * pf, 0.0
-            total[i] = completed[i] = t
+            total[i] = completed[i] = leaves[i]
             fait_av[i], programme_av[i], pas_fait_av[i] = f * t, p * t, pf * t
     for i in sorted(loud.difference(out, avancement)):  # B, upward: sums in children-list order, from integer 0
         kids = children[i]
@@ -379,6 +455,8 @@ def _override_with_formula(tree: PreparedTree, columns: Columns, a: int, formule
     factor = result / original
     for j in tree.subtree[a]:
         fait[j] *= factor
+    if _is_odd(factor):
+        columns.non_default.update(range(tree.size))  # every row may differ from the plain table's
     programme, pas_fait, non_renseigne = columns.programme, columns.pas_fait, columns.non_renseigne
     node = a
     while node >= 0:

@@ -31,6 +31,7 @@ class PreparedTree:
     parent: tuple[int, ...]  # -1: no parent in the tree (the root)
     depth: tuple[int, ...]
     direct_leaves: tuple[int, ...]  # L(x): leaves whose parent (by id) is x, at least 1
+    direct_leaves_float: tuple[float, ...]  # the same as floats: the avancement sums are floats
     subtree: tuple[tuple[int, ...], ...]  # the node and all its descendants (children lists)
     inner: tuple[int, ...]  # nodes having children, upward order
     resizable: tuple[int, ...]  # nodes having children at depth >= action level, downward order
@@ -93,6 +94,7 @@ def prepare_tree(
         parent=parents,
         depth=tuple(depth_of(node) for node in ids),
         direct_leaves=tuple(max(1, count) for count in leaf_counts),
+        direct_leaves_float=tuple(float(max(1, count)) for count in leaf_counts),
         subtree=tuple(subtree),
         inner=tuple(i for i, kids in enumerate(child_indexes) if kids),
         resizable=tuple(

@@ -19,6 +19,7 @@ from app.mail import send_mail_after_response
 from app.models import Collectivite, Invitation, JoinRequest, Membership, RateLimitedAttempt, User, UserSession
 from app.models.accounts import ROLES
 from app.persistence import utcnow
+from app.rls import present_invitation_token
 
 PASSWORD_MIN_LENGTH = 12
 # The longest values the forms accept (their inputs' maxlength): the columns that store them.
@@ -355,6 +356,7 @@ def accept_invitation(token: str, user: User) -> int:
     if invitation is None:
         raise FormErrors({"form": INVALID_INVITATION})
     collectivite_id, role = invitation.collectivite_id, invitation.role
+    present_invitation_token(token)  # PostgreSQL's own check of the membership (row-level security)
     _locked_collectivite(collectivite_id)
     if _membership(collectivite_id, user.id) is not None:
         raise FormErrors({"form": "Vous êtes déjà membre de cette collectivité."})

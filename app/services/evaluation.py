@@ -1,7 +1,8 @@
 """Scores of a collectivité on a référentiel: computed from its stored statuts and réponses with
 app.scoring, stored in ScoreState (one row per collectivité × référentiel) and ScoreHistory
-(the totals of each day). The job's side: the pages read the stored scores through
-app.services.scores, the edits mark them stale through app.services.suivi.
+(every node's scores at the end of each day, read back with scores_on). The job's side: the
+pages read the stored scores through app.services.scores, the edits mark them stale through
+app.services.suivi.
 
 rescore() stores with a compare-and-set on the edit revision and the content version it read, so
 a slow computation never overwrites fresher scores (later edits or newer content), and returns only
@@ -11,14 +12,17 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import or_, select, update
 
 from app.extensions import db
 from app.persistence import upsert, utcnow
+from app.rls import system_work
 from app.models import ActionStatut, ContentVersion, Referentiel, ScoreHistory, ScoreState
 from app.scoring import SCORE_FIELDS, ScoringContent, Statut, score_referentiel
 from app.services.personnalisation import consequences_for
+from app.services.scores import StoredScores
 from app.services.scoring_content import latest_scoring_content
 from app.services.statuts import read_statuts
 
@@ -39,9 +43,11 @@ class ScoreUpdate:
     personnalisation_changed: frozenset[str] = frozenset()
 
 
+@system_work()
 def rescore(collectivite_id: int, referentiel_id: str) -> ScoreUpdate | None:
     """Recompute and store the scores; None when they were fresh already or a fresher
-    computation got stored first. The caller commits."""
+    computation got stored first. The caller commits. System work (row-level security): the
+    scores come from the stored data alone, whoever asks for them (a job, a first page view)."""
     version_id, content = _latest_content()
     if referentiel_id not in content.trees:
         raise ValueError(f"référentiel inconnu du contenu chargé : {referentiel_id}")
@@ -56,7 +62,7 @@ def rescore(collectivite_id: int, referentiel_id: str) -> ScoreUpdate | None:
     revision = state.edit_revision  # read BEFORE the statuts: the scores are at least this fresh
     tree = content.trees[referentiel_id]
     table = score_referentiel(tree, _statuts(collectivite_id, referentiel_id), consequences_for(collectivite_id, content))
-    records = {action_id: list(values) for action_id, values in table.rows().items()}
+    records = table.rows()  # tuples, stored as they are (JSON arrays); many are shared between tables
     new_values = {"scores": records, "scored_revision": revision, "content_version_id": version_id, "computed_at": utcnow()}
 
     # Compare-and-set: write only if no fresher computation is stored (later edits, or newer
@@ -75,12 +81,12 @@ def rescore(collectivite_id: int, referentiel_id: str) -> ScoreUpdate | None:
         if stored is None:
             return None
         previous = _recent_records_for(key, tuple(stored)[:3])
-        if previous is None:
-            previous = stored.scores or {}
+        if previous is None:  # read back as lists: compared as tuples
+            previous = {action_id: tuple(values) for action_id, values in (stored.scores or {}).items()}
         _compare_and_set(key, revision, version_id, new_values)
     _remember_records(key, (revision, version_id, new_values["computed_at"]), records)
     totals = dict(zip(SCORE_FIELDS, records[tree.root_id]))
-    _record_history(collectivite_id, referentiel_id, totals)
+    _record_history(collectivite_id, referentiel_id, totals, records)
     changed = {action_id: dict(zip(SCORE_FIELDS, values)) for action_id, values in records.items() if previous.get(action_id) != values}
     changed.setdefault(tree.root_id, totals)  # the totals are always pushed
     return ScoreUpdate(collectivite_id, referentiel_id, revision, changed, totals,
@@ -90,7 +96,7 @@ def rescore(collectivite_id: int, referentiel_id: str) -> ScoreUpdate | None:
 _PERSONNALISATION_INDEXES = (SCORE_FIELDS.index("desactive"), SCORE_FIELDS.index("point_potentiel_perso"))
 
 
-def _personnalisation_changed(previous: Mapping[str, list], records: Mapping[str, list]) -> frozenset[str]:
+def _personnalisation_changed(previous: Mapping[str, tuple], records: Mapping[str, tuple]) -> frozenset[str]:
     """Nodes whose désactivation or personalised potentiel differs from the stored records (none
     on a first computation: the pages were rendered with these)."""
     return frozenset(
@@ -211,8 +217,26 @@ def _statuts(collectivite_id: int, referentiel_id: str) -> list[Statut]:
     return [Statut(action_id, value.fractions, value.concerne) for action_id, value in statuts.items()]
 
 
-def _record_history(collectivite_id: int, referentiel_id: str, totals: dict) -> None:
-    values = {name: totals[name] for name in TOTAL_FIELDS}
+def scores_on(collectivite_id: int, referentiel_id: str, day: date) -> StoredScores | None:
+    """Every node's stored scores at the end of `day` (UTC): those of the latest recorded day up to
+    it; None when none is recorded (nothing scored yet, or only days from before the per-node
+    history: those keep their root totals only)."""
+    records = db.session.scalar(
+        select(ScoreHistory.scores)
+        .where(
+            ScoreHistory.collectivite_id == collectivite_id,
+            ScoreHistory.referentiel_id == referentiel_id,
+            ScoreHistory.day <= day,
+        )
+        .order_by(ScoreHistory.day.desc())
+        .limit(1)
+    )
+    return None if records is None else StoredScores(records)
+
+
+def _record_history(collectivite_id: int, referentiel_id: str, totals: dict, records: dict[str, list]) -> None:
+    """Upsert the day's row: the root totals and every node's records (the day's last state wins)."""
+    values = {**{name: totals[name] for name in TOTAL_FIELDS}, "scores": records}
     upsert(
         ScoreHistory,
         {"collectivite_id": collectivite_id, "referentiel_id": referentiel_id, "day": utcnow().date()},

@@ -2,7 +2,7 @@
 scores yet enqueues the re-score and shows dashes, which the push of that re-score fills (the
 page's websocket asks for any scores stored meanwhile, see NO_SCORES_REVISION). Computing and
 storing them is app.services.evaluation's (the job's)."""
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -17,9 +17,10 @@ NO_SCORES_REVISION = -1
 
 
 class StoredScores(Mapping[str, dict]):
-    """Stored records (a list of values per action, in SCORE_FIELDS order) read as dicts."""
+    """Stored records (the values of SCORE_FIELDS per action: a list when read back from the
+    database) read as dicts."""
 
-    def __init__(self, records: Mapping[str, list], revision: int = 0):
+    def __init__(self, records: Mapping[str, Sequence], revision: int = 0):
         self._records = records
         self.revision = revision  # the edit revision they reflect (ScoreState.scored_revision)
 

@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from app.live import make_hub
 from app.services import personnalisation, statuts
+from app.rls import system_work
 from tests.browser.test_live_statut import LIVE_TIMEOUT_MS, log_in
 from tests.suivi_content import make_editor, run_jobs, tiny_content  # noqa: F401 (fixture)
 
@@ -77,7 +78,8 @@ def test_a_page_whose_user_lost_their_role_says_so(app, new_page, tiny_content, 
     expect(notice).to_be_hidden()
     page.wait_for_function("() => window.__wsOpen", timeout=LIVE_TIMEOUT_MS)
 
-    accounts.change_role(collectivite.id, user.id, "lecture")
+    with system_work():  # an admin's change, in short
+        accounts.change_role(collectivite.id, user.id, "lecture")
 
     expect(notice).to_be_visible(timeout=LIVE_TIMEOUT_MS)
     expect(notice).to_contain_text("Vos droits sur cette collectivité ont changé")

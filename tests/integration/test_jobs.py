@@ -9,15 +9,14 @@ from app.extensions import db
 from app.live import RedisHub, connect_redis
 from app.models import ActionStatut, ScoreHistory, ScoreState
 from app.queue import RedisQueue, pending_key
-from app.scoring import Statut, score_referentiel
-from app.scoring.avancement import avancement_fractions
-from app.services import evaluation, personnalisation, scores, statuts, suivi
+from app.services import evaluation, scores, statuts, suivi
 from app.persistence import utcnow
-from app.services.scoring_content import scoring_content_from_db
+from app.rls import act_as, system_work
 from tests.suivi_content import (  # noqa: F401 (fixture)
     CONTENT_VERSION_ID,
     burst_within_window,
     enqueued_jobs,
+    fresh_score_table,
     make_editor,
     run_jobs,
     timed_burst,
@@ -50,13 +49,7 @@ def _state(collectivite_id) -> ScoreState:
 
 
 def _expected_scores(collectivite_id) -> dict:
-    """The engine run in the test on the statuts as stored now."""
-    stored = [
-        Statut(s.action_id, avancement_fractions(s.avancement, s.concerne, s.fait, s.programme, s.pas_fait), s.concerne)
-        for s in db.session.scalars(select(ActionStatut).where(ActionStatut.collectivite_id == collectivite_id))
-    ]
-    table = score_referentiel(scoring_content_from_db(db.session).trees["eci"], stored, personnalisation.consequences_for(collectivite_id))
-    return {record.action_id: record for record in table.records()}
+    return {record.action_id: record for record in fresh_score_table(collectivite_id).records()}
 
 
 def test_an_edit_is_scored_by_the_job_with_a_history_row_per_day(editor, computations):
@@ -173,7 +166,6 @@ def test_ten_quick_edits_give_at_most_two_computations_and_fresh_final_scores(ed
 
 def test_redis_down_the_edit_is_saved_and_scored_in_process(app, editor, monkeypatch):
     closed = connect_redis("redis://127.0.0.1:1/0")
-    monkeypatch.setitem(app.config, "RESCORE_RETRY_INTERVALS", (0, 0, 0))  # the marker cannot be cleared: retried
     monkeypatch.setitem(app.extensions, "queue", RedisQueue(app, closed))
     monkeypatch.setitem(app.extensions, "hub", RedisHub(closed))
     user, collectivite = editor
@@ -183,52 +175,59 @@ def test_redis_down_the_edit_is_saved_and_scored_in_process(app, editor, monkeyp
     assert state.scored_revision == state.edit_revision == 1
 
 
-def test_a_pending_marker_the_job_could_not_clear_is_cleared_by_its_retry(app, editor, monkeypatch):
-    """Redis blips during the enqueue and the job's DELETE: the job fails after scoring, its retry
-    clears the marker, and the next edit enqueues a job again."""
+def test_a_pending_counter_redis_kept_does_not_block_the_next_edit(app, editor, monkeypatch):
+    """Redis blips during the enqueue and the job's DELETE: the job runs in this process and scores
+    the edit, the counter stays, and the next edit still enqueues a job."""
     import fakeredis
     import redis
 
     connection = fakeredis.FakeRedis()
     queue = RedisQueue(app, connection)
     monkeypatch.setitem(app.extensions, "queue", queue)
-    monkeypatch.setitem(app.config, "RESCORE_RETRY_INTERVALS", (0, 0, 0))
     blip = redis.ConnectionError("blip")
-    monkeypatch.setattr(queue.rq, "enqueue", lambda *args, **kwargs: (_ for _ in ()).throw(blip))
-    real_delete, deletes = connection.delete, []
-
-    def delete_failing_once(*keys):
-        deletes.append(keys)
-        if len(deletes) == 1:
-            raise blip
-        return real_delete(*keys)
-
-    monkeypatch.setattr(connection, "delete", delete_failing_once)
-    user, collectivite = editor
-    statuts.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
-    queue.drain()
-    key = pending_key(collectivite.id, "eci")
-    assert len(deletes) == 2 and connection.get(key) is None
+    with monkeypatch.context() as outage:
+        outage.setattr(queue.rq, "enqueue", lambda *args, **kwargs: (_ for _ in ()).throw(blip))
+        outage.setattr(connection, "delete", lambda *keys: (_ for _ in ()).throw(blip))
+        user, collectivite = editor
+        statuts.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
+        queue.drain()
+    assert connection.get(pending_key(collectivite.id, "eci")) == b"1"
     state = _state(collectivite.id)
     assert state.scored_revision == state.edit_revision == 1
-    monkeypatch.undo()  # Redis is back
-    monkeypatch.setitem(app.extensions, "queue", queue)
-    statuts.set_statut(user, collectivite.id, "eci_1.2.2", "fait")
+    statuts.set_statut(user, collectivite.id, "eci_1.2.2", "fait")  # Redis is back
     assert [job.args for job in queue.rq.jobs] == [(collectivite.id, "eci")]
+
+
+def test_the_stale_scores_sweep_enqueues_what_no_job_will_score(editor, monkeypatch):
+    """An edit saved whose job was lost (Redis restarted, the web process died): the sweep
+    `flask worker` runs at start and at each maintenance finds it."""
+    from app.jobs import enqueue_stale_rescores
+
+    user, collectivite = editor
+    with monkeypatch.context() as lost:
+        lost.setattr(suivi, "enqueue_rescore", lambda *ids: None)
+        statuts.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
+    assert enqueue_stale_rescores() == 1
+    run_jobs()
+    state = _state(collectivite.id)
+    assert state.scored_revision == state.edit_revision == 1
+    assert evaluation.stale_score_keys() == [] and enqueue_stale_rescores() == 0
 
 
 def test_rescore_stale_command_rescores_edited_outdated_and_unscored(runner, editor):
     user, collectivite = editor
     other_user, other = make_editor()
+    act_as(user)
     statuts.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
     run_jobs()
     state = _state(collectivite.id)
-    state.content_version_id = None  # computed on an older content edition
-    db.session.add(
-        ActionStatut(collectivite_id=other.id, referentiel_id="eci", action_id="eci_1.1.1", avancement="fait",
-                     concerne=True, modified_at=utcnow())  # e.g. imported data, never scored
-    )
-    db.session.commit()
+    with system_work():
+        state.content_version_id = None  # computed on an older content edition
+        db.session.add(
+            ActionStatut(collectivite_id=other.id, referentiel_id="eci", action_id="eci_1.1.1", avancement="fait",
+                         concerne=True, modified_at=utcnow())  # e.g. imported data, never scored
+        )
+        db.session.commit()
     result = runner.invoke(args=["scores", "rescore", "--stale"])
     assert result.exit_code == 0, result.output
     assert "2 score(s) recalculé(s)" in result.output

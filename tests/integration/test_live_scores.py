@@ -20,6 +20,7 @@ from sqlalchemy import delete, update
 from app.live import CLOSE_FORBIDDEN, KEEPALIVE, collectivite_topic, current_hub, make_hub, revocation_topic
 from app.models import Membership, User
 from app.services import accounts, evaluation, personnalisation, statuts
+from app.rls import act_as, system_work
 from app.services.scores import scores_for
 from tests.factories import add_member, login, make_user
 from tests.suivi_content import make_editor, run_jobs, tiny_content  # noqa: F401 (fixture)
@@ -74,6 +75,7 @@ def test_an_edit_pushes_the_changed_nodes_and_the_totals_to_subscribers(editor):
 def test_other_collectivites_get_nothing(editor):
     user, collectivite = editor
     _, other = make_editor()
+    act_as(user)  # again: make_editor() acted as the other editor
     hub = current_hub()
     subscription = hub.subscribe([collectivite_topic(other.id)])
     try:
@@ -184,8 +186,9 @@ def test_a_removal_the_revocation_missed_still_closes_the_websocket_at_the_next_
     try:
         assert ws.receive(timeout=5) == KEEPALIVE  # still a member
         # A statement, not the ORM: no revocation is published (as when Redis drops it).
-        db.session.execute(delete(Membership).where(Membership.user_id == membership.user_id))
-        db.session.commit()
+        with system_work():
+            db.session.execute(delete(Membership).where(Membership.user_id == membership.user_id))
+            db.session.commit()
         assert _received_until_closed_for_rights(ws) == [_rights_changed_notice()]
     finally:
         if ws.connected:
@@ -236,7 +239,8 @@ def test_removing_a_member_closes_their_sockets_on_that_collectivite_at_once(app
                for user, place in ((reader, collectivite), (reader, elsewhere), (other_reader, collectivite))]
     removed, same_user_elsewhere, other_member = sockets
     try:
-        accounts.remove_member(collectivite.id, reader.id)
+        with system_work():  # an admin's removal, in short
+            accounts.remove_member(collectivite.id, reader.id)
         assert _received_until_closed_for_rights(removed) == [_rights_changed_notice()]
         _assert_open(same_user_elsewhere, elsewhere)
         _assert_open(other_member, collectivite)
@@ -253,7 +257,8 @@ def test_a_role_change_closes_the_members_sockets_and_a_page_opened_later_stays_
     _, collectivite = editor
     ws, membership = _reader_socket(client, live_server, collectivite)
     try:
-        accounts.change_role(collectivite.id, membership.user_id, "edition")  # still reads: its controls are stale
+        with system_work():
+            accounts.change_role(collectivite.id, membership.user_id, "edition")  # still reads: its controls are stale
         assert _received_until_closed_for_rights(ws) == [_rights_changed_notice()]
     finally:
         if ws.connected:
@@ -275,8 +280,9 @@ def test_a_role_change_committed_while_the_socket_subscribes_closes_it(app, clie
 
     def subscribe_after_a_role_change(topics):
         # Committed after the handshake's rights check, its revocation published before this subscription.
-        db.session.execute(update(Membership).where(Membership.user_id == reader.id).values(role="lecture"))
-        db.session.commit()
+        with system_work():
+            db.session.execute(update(Membership).where(Membership.user_id == reader.id).values(role="lecture"))
+            db.session.commit()
         return subscribe(topics)
 
     monkeypatch.setattr(hub, "subscribe", subscribe_after_a_role_change)
@@ -296,14 +302,15 @@ def test_only_committed_role_changes_and_removals_are_revoked(app, editor, monke
         add_member(user, collectivite, role)
     revoked = []
     monkeypatch.setattr(current_hub(), "revoke", lambda collectivite_id, user_id: revoked.append((collectivite_id, user_id)))
-    accounts.change_role(collectivite.id, members["lecture"].id, "lecture")  # the same role
-    membership = db.session.get(Membership, (members["edition"].id, collectivite.id))
-    membership.role = "admin"
-    db.session.flush()
-    db.session.rollback()
-    assert revoked == []
-    accounts.change_role(collectivite.id, members["edition"].id, "lecture")
-    accounts.remove_member(collectivite.id, members["lecture"].id)
+    with system_work():  # an admin's changes, in short
+        accounts.change_role(collectivite.id, members["lecture"].id, "lecture")  # the same role
+        membership = db.session.get(Membership, (members["edition"].id, collectivite.id))
+        membership.role = "admin"
+        db.session.flush()
+        db.session.rollback()
+        assert revoked == []
+        accounts.change_role(collectivite.id, members["edition"].id, "lecture")
+        accounts.remove_member(collectivite.id, members["lecture"].id)
     assert revoked == [(collectivite.id, members["edition"].id), (collectivite.id, members["lecture"].id)]
 
 

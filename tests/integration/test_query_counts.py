@@ -8,6 +8,7 @@ from sqlalchemy import event
 from app.extensions import db
 from app.models import Membership
 from app.policy import can
+from app.rls import system_work
 from app.services import evaluation, statuts, suivi
 from tests.factories import add_member, login
 from tests.suivi_content import make_editor, run_jobs, tiny_content  # noqa: F401 (fixture)
@@ -32,6 +33,14 @@ def statements_of_this_thread():
         event.remove(db.engine, "before_cursor_execute", record)
 
 
+def _data_statements(statements) -> list[str]:
+    """The statements but PostgreSQL's set_config naming whom row-level security checks the
+    writes for (app/rls.py): one at most, before the first write of the transaction."""
+    identity = [s for s in statements if s.startswith("select set_config(")]
+    assert len(identity) <= 1, "\n".join(statements)
+    return [s for s in statements if s not in identity]
+
+
 def _reading(statements, table: str) -> list[str]:
     return [s for s in statements if s.startswith("select") and f"from {table} " in s + " "]
 
@@ -50,7 +59,7 @@ def test_the_statut_post_reads_role_personnalisation_and_content_version_once(cl
     assert len(_reading(statements, "reponse")) == 1
     assert len(_reading(statements, "content_version")) == 1
     assert len(_reading(statements, "action_statut")) == 1  # the control's statuts and the edit's old value together
-    assert len(statements) <= STATUT_POST_MAX_STATEMENTS, "\n".join(statements)
+    assert len(_data_statements(statements)) <= STATUT_POST_MAX_STATEMENTS, "\n".join(statements)
 
 
 def test_a_rescore_reads_the_content_version_once_and_writes_the_scores_in_one_update(app_context, tiny_content):
@@ -67,7 +76,7 @@ def test_a_rescore_reads_the_content_version_once_and_writes_the_scores_in_one_u
     assert update is not None and update.totals["point_programme"] == 5
     assert len(_reading(statements, "content_version")) == 1
     assert len([s for s in statements if s.startswith("update score_state")]) == 1
-    assert len(statements) <= RESCORE_MAX_STATEMENTS, "\n".join(statements)
+    assert len(_data_statements(statements)) <= RESCORE_MAX_STATEMENTS, "\n".join(statements)
 
 
 def test_the_role_is_read_once_per_session_and_forgotten_when_a_membership_changes(app_context, tiny_content):
@@ -76,11 +85,12 @@ def test_the_role_is_read_once_per_session_and_forgotten_when_a_membership_chang
         assert can(user, "edit", collectivite.id) and can(user, "read", collectivite.id)
         assert can(user, "edit", collectivite.id)
     assert len(_reading(statements, "membership")) == 1
-    db.session.get(Membership, (user.id, collectivite.id)).role = "lecture"
-    db.session.commit()
-    assert not can(user, "edit", collectivite.id)
-    db.session.delete(db.session.get(Membership, (user.id, collectivite.id)))
-    db.session.commit()
+    with system_work():  # an admin's changes, in short
+        db.session.get(Membership, (user.id, collectivite.id)).role = "lecture"
+        db.session.commit()
+        assert not can(user, "edit", collectivite.id)
+        db.session.delete(db.session.get(Membership, (user.id, collectivite.id)))
+        db.session.commit()
     assert not can(user, "read", collectivite.id)
     add_member(user, collectivite, "admin")
     assert can(user, "admin", collectivite.id)

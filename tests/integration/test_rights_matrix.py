@@ -20,6 +20,7 @@ from flask import url_for
 from app.extensions import db
 from app.models import JoinRequest
 from app.persistence import utcnow
+from app.rls import system_work
 from app.services.accounts import create_invitation
 from tests.factories import add_member, login, make_collectivite, make_user
 
@@ -107,15 +108,17 @@ def _world() -> World:
     target, asker = make_user(), make_user()
     add_member(target, collectivite, "lecture")
     join_request = JoinRequest(user_id=asker.id, collectivite_id=collectivite.id, status="pending", created_at=utcnow())
-    db.session.add(join_request)
-    db.session.commit()
+    with system_work():  # set-up, not the actors' actions
+        db.session.add(join_request)
+        db.session.commit()
+        invitation_token = create_invitation(collectivite.id, "edition", actors["admin"])
     return World(
         collectivite_id=collectivite.id,
         other_collectivite_id=other_collectivite.id,
         actors=actors,
         target_id=target.id,
         join_request_id=join_request.id,
-        invitation_token=create_invitation(collectivite.id, "edition", actors["admin"]),
+        invitation_token=invitation_token,
     )
 
 

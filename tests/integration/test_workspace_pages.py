@@ -18,6 +18,7 @@ from app.models import (
 )
 from app.services import personnalisation, statuts
 from app.persistence import utcnow
+from app.rls import act_as
 from tests.factories import add_member, login, make_collectivite, make_user
 from tests.suivi_content import run_jobs, tiny_content  # noqa: F401 (fixture)
 
@@ -155,6 +156,7 @@ def test_statut_writes_are_refused_to_readers_and_anonymous(client, world):
 
 def test_reader_sees_the_statut_as_a_badge(client, world):
     cid, users = world
+    act_as(users["edition"])
     statuts.set_statut(users["edition"], cid, "eci_1.1.2", "pas_fait")
     login(client, users["lecture"])
     html = client.get(action_url(cid, "eci_1.1.2")).get_data(as_text=True)
@@ -174,6 +176,7 @@ def test_plain_form_post_redirects_to_the_action_page(client, world):
 
 def test_desactivated_actions_show_a_badge_and_refuse_statuts(client, world):
     cid, users = world
+    act_as(users["edition"])
     personnalisation.set_reponse(users["edition"], cid, "compost", "NON")
     login(client, users["edition"])
     children = client.get(action_url(cid, "eci_2.2", "/enfants"), headers=HTMX).get_data(as_text=True)

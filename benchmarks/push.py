@@ -34,18 +34,6 @@ from sqlalchemy import select
 
 from app import create_app
 from app.auth import hash_password
-from app.bench_support import (
-    BenchError,
-    HttpSession,
-    Servers,
-    app_env,
-    flushed_redis,
-    machine_busy_seconds,
-    production_servers,
-    run_flask,
-    temporary_database,
-)
-from app.commands import bench_cli
 from app.config import PROJECT_ROOT, normalise_database_url
 from app.extensions import db
 from app.filters import dom_id, format_percent
@@ -62,6 +50,17 @@ from app.services.personnalisation import consequences_for
 from app.services.scores import scores_for
 from app.services.scoring_content import scoring_content_from_db
 from app.services.suivi import bump_edit_revision
+from benchmarks.support import (
+    BenchError,
+    HttpSession,
+    Servers,
+    app_env,
+    flushed_redis,
+    machine_busy_seconds,
+    production_servers,
+    run_flask,
+    temporary_database,
+)
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -463,7 +462,7 @@ def print_report(results: list[RunResult], job_timings: list[float]) -> None:
             click.echo(f"erreur (K={result.editors}) : {error}")
 
 
-@bench_cli.command("push")
+@click.command("push")
 @click.option("--editors", "editor_counts", type=click.IntRange(1), multiple=True, default=(1, 50), show_default=True,
               help="Nombre K d'éditeurs simultanés (répétable).")
 @click.option("--edits", type=click.IntRange(1), default=20, show_default=True, help="Éditions par éditeur.")
