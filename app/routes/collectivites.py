@@ -23,8 +23,9 @@ def directory():
         "signed_in": current_user.is_authenticated,
         "kind_labels": KINDS,
     }
-    html = render_fragment("collectivites", **context) if is_htmx() else render_template("pages/collectivites/directory.html", **context)
-    return html, {"Vary": "HX-Request"}
+    if is_htmx():
+        return render_fragment("collectivites", **context), {"Vary": "HX-Request"}
+    return render_template("pages/collectivites/directory.html", **context), {"Vary": "HX-Request"}
 
 
 @bp.get("/mes-collectivites")
