@@ -14,7 +14,7 @@ from app.extensions import db
 from app.live import collectivite_topic, current_hub
 from app.models import Action, ScoreState
 from app.queue import current_queue
-from app.services import statuts
+from app.services import evaluation, statuts
 from app.services.scores import scores_for
 from tests.suivi_content import burst_within_window, enqueued_jobs, make_editor, timed_burst
 
@@ -50,7 +50,8 @@ def cae(app_context, shared_dir):
 
 def test_a_burst_of_edits_is_scored_by_the_worker_and_pushed_once_or_twice(cae, worker_process, monkeypatch):
     user, collectivite = make_editor()
-    scores_for(collectivite.id, "cae")
+    evaluation.rescore(collectivite.id, "cae")  # the page's first scores
+    db.session.commit()
     hub = current_hub()
     subscription = hub.subscribe([collectivite_topic(collectivite.id)])
     jobs = enqueued_jobs(monkeypatch)
