@@ -18,8 +18,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from app.content_loader import check_dir
-from app.scenarios import STATUT_AVANCEMENTS, load_scenario
+from app.scenarios import load_scenario
 from app.scoring import Consequence, PreparedTree, ReferentielTree, Statut, prepare_tree, score_referentiel
+from app.scoring.avancement import AVANCEMENT_FRACTIONS
 from app.services.scoring_content import scoring_content_from_content
 
 ACTION_LEVELS = {"cae": 3, "eci": 2}
@@ -78,7 +79,7 @@ def benchmark_inputs(folder: Path) -> dict[str, tuple[PreparedTree, list[Statut]
 
     points = {entry["action_id"]: entry["value"] for entry in read("computed_points.json")}
     statuts = [
-        Statut(s["action_id"], STATUT_AVANCEMENTS.get(s["avancement"]), bool(s["concerne"]))
+        Statut(s["action_id"], AVANCEMENT_FRACTIONS.get(s["avancement"]), bool(s["concerne"]))
         for s in read("action_statut.json")
     ]
     consequences = {

@@ -112,17 +112,18 @@ def fresh_score_table(collectivite_id: int, referentiel_id: str = "eci"):
 
     from app.models import ActionStatut
     from app.scoring import Statut, score_referentiel
-    from app.services import evaluation
+    from app.scoring.avancement import avancement_fractions
+    from app.services.personnalisation import consequences_for
     from app.services.scoring_content import scoring_content_from_db
 
     statuts = [
-        Statut(s.action_id, evaluation._avancement(s), s.concerne)
+        Statut(s.action_id, avancement_fractions(s.avancement, s.concerne, s.fait, s.programme, s.pas_fait), s.concerne)
         for s in db.session.scalars(
             select(ActionStatut).where(ActionStatut.collectivite_id == collectivite_id, ActionStatut.referentiel_id == referentiel_id)
         )
     ]
     tree = scoring_content_from_db(db.session).trees[referentiel_id]
-    return score_referentiel(tree, statuts, evaluation.consequences_for(collectivite_id))
+    return score_referentiel(tree, statuts, consequences_for(collectivite_id))
 
 
 def run_jobs() -> None:

@@ -1,6 +1,8 @@
 """Scores of a collectivité on a référentiel: computed from its stored statuts and réponses with
 app.scoring, stored in ScoreState (one row per collectivité × référentiel) and ScoreHistory
-(every node's scores at the end of each day, read back with scores_on).
+(every node's scores at the end of each day, read back with scores_on). The job's side: the
+pages read the stored scores through app.services.scores, the edits mark them stale through
+app.services.suivi.
 
 rescore() stores with a compare-and-set on the edit revision and the content version it read, so
 a slow computation never overwrites fresher scores (later edits or newer content), and returns only
@@ -8,20 +10,21 @@ the records that changed (what the pages must swap). Archived référentiels are
 """
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import or_, select, update
 
 from app.extensions import db
 from app.persistence import upsert, utcnow
 from app.rls import system_work
-from app.models import ActionStatut, Collectivite, ContentVersion, Referentiel, Reponse, ScoreHistory, ScoreState
-from app.scoring import SCORE_FIELDS, Consequence, ScoringContent, Statut, score_referentiel
-from app.scoring.tree import parent_id
-from app.services.collectivites import identite_of
+from app.models import ActionStatut, ContentVersion, Referentiel, ScoreHistory, ScoreState
+from app.scoring import SCORE_FIELDS, ScoringContent, Statut, score_referentiel
+from app.services.personnalisation import consequences_for
+from app.services.scores import StoredScores
 from app.services.scoring_content import latest_scoring_content
+from app.services.statuts import read_statuts
 
 TOTAL_FIELDS = ("point_fait", "point_programme", "point_pas_fait", "point_non_renseigne", "point_potentiel", "point_referentiel")
 
@@ -38,58 +41,6 @@ class ScoreUpdate:
     changed: dict[str, dict]
     totals: dict
     personnalisation_changed: frozenset[str] = frozenset()
-
-
-class StoredScores(Mapping[str, dict]):
-    """Stored records (the values of SCORE_FIELDS per action: a list when read back from the
-    database) read as dicts."""
-
-    def __init__(self, records: Mapping[str, Sequence], revision: int = 0):
-        self._records = records
-        self.revision = revision  # the edit revision they reflect (ScoreState.scored_revision)
-
-    def __getitem__(self, action_id: str) -> dict:
-        return dict(zip(SCORE_FIELDS, self._records[action_id]))
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._records)
-
-    def __len__(self) -> int:
-        return len(self._records)
-
-
-def bump_edit_revision(collectivite_id: int, referentiel_id: str) -> None:
-    """Mark the scores stale (called in the edit's transaction)."""
-    upsert(
-        ScoreState,
-        {"collectivite_id": collectivite_id, "referentiel_id": referentiel_id},
-        {"edit_revision": 1},
-        on_update={"edit_revision": ScoreState.edit_revision + 1},
-    )
-
-
-def consequences_for(collectivite_id: int, content: ScoringContent | None = None) -> dict[str, Consequence]:
-    """The personnalisation consequences of the collectivité (identity + réponses); `content`:
-    the scoring content when the caller holds it already."""
-    collectivite = db.session.get(Collectivite, collectivite_id)
-    reponses = dict(
-        db.session.execute(select(Reponse.question_id, Reponse.value).where(Reponse.collectivite_id == collectivite_id)).all()
-    )
-    return (content or _latest_content()[1]).consequences(identite_of(collectivite), reponses)
-
-
-def is_desactive(collectivite_id: int, action_id: str, consequences: dict[str, Consequence] | None = None) -> bool:
-    """True when a personnalisation rule switches off the action or one of its ancestors
-    (`consequences`: those of the collectivité when the caller computed them already)."""
-    if consequences is None:
-        consequences = consequences_for(collectivite_id)
-    node = action_id
-    while node is not None:
-        consequence = consequences.get(node)
-        if consequence is not None and consequence.desactive:
-            return True
-        node = parent_id(node)
-    return False
 
 
 @system_work()
@@ -212,44 +163,6 @@ def _remember_records(key: tuple[int, str], stamp: tuple, records: dict) -> None
             _recent_records.popitem(last=False)
 
 
-def scores_for(collectivite_id: int, referentiel_id: str) -> StoredScores:
-    """The stored scores for the pages; computed here (and committed) when there are none yet."""
-    state = db.session.get(ScoreState, (collectivite_id, referentiel_id))
-    if state is None or state.scores is None:
-        rescore(collectivite_id, referentiel_id)
-        db.session.commit()
-        state = db.session.get(ScoreState, (collectivite_id, referentiel_id))
-    return StoredScores(state.scores or {}, state.scored_revision)
-
-
-def scores_newer_than(collectivite_id: int, referentiel_id: str, revision: int) -> StoredScores | None:
-    """The stored scores when they reflect a later edit than `revision` (a page's), else None."""
-    row = db.session.execute(
-        select(ScoreState.scores, ScoreState.scored_revision).where(
-            ScoreState.collectivite_id == collectivite_id,
-            ScoreState.referentiel_id == referentiel_id,
-            ScoreState.scored_revision > revision,
-            ScoreState.scores.is_not(None),
-        )
-    ).one_or_none()
-    return row and StoredScores(row.scores, row.scored_revision)
-
-
-def scores_rescored_since(collectivite_id: int, since: datetime) -> dict[str, StoredScores]:
-    """référentiel id -> stored scores, for the référentiels of the collectivité re-scored after an
-    edit (what pushes them to the pages; a first computation pushes nothing) at or after `since`
-    (naive UTC)."""
-    rows = db.session.execute(
-        select(ScoreState.referentiel_id, ScoreState.scores).where(
-            ScoreState.collectivite_id == collectivite_id,
-            ScoreState.computed_at >= since,
-            ScoreState.scored_revision > 0,
-            ScoreState.scores.is_not(None),
-        )
-    )
-    return {referentiel_id: StoredScores(scores) for referentiel_id, scores in rows}
-
-
 def stale_score_keys() -> list[tuple[int, str]]:
     """(collectivité, référentiel) pairs whose scores are stale or missing: edited since the last
     computation, computed on another content version, or statuts without any score row. Archived
@@ -300,22 +213,8 @@ def _is_fresh(state, version_id: int | None) -> bool:
 
 
 def _statuts(collectivite_id: int, referentiel_id: str) -> list[Statut]:
-    rows = db.session.execute(
-        select(ActionStatut.action_id, ActionStatut.avancement, ActionStatut.concerne, ActionStatut.fait, ActionStatut.programme, ActionStatut.pas_fait)
-        .where(ActionStatut.collectivite_id == collectivite_id, ActionStatut.referentiel_id == referentiel_id)
-    )
-    return [Statut(row.action_id, _avancement(row), row.concerne) for row in rows]
-
-
-_AVANCEMENT_FRACTIONS = {"fait": (1.0, 0.0, 0.0), "programme": (0.0, 1.0, 0.0), "pas_fait": (0.0, 0.0, 1.0)}
-
-
-def _avancement(row) -> tuple[float, float, float] | None:
-    if not row.concerne:
-        return None
-    if row.avancement == "detaille":
-        return (row.fait, row.programme, row.pas_fait)
-    return _AVANCEMENT_FRACTIONS.get(row.avancement)
+    statuts = read_statuts(collectivite_id, ActionStatut.referentiel_id == referentiel_id)
+    return [Statut(action_id, value.fractions, value.concerne) for action_id, value in statuts.items()]
 
 
 def scores_on(collectivite_id: int, referentiel_id: str, day: date) -> StoredScores | None:

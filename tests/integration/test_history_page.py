@@ -9,7 +9,7 @@ import pytest
 from app.extensions import db
 from app.models import HistoryEntry, Question, QuestionChoix
 from app.rls import act_as, system_work
-from app.services import suivi
+from app.services import personnalisation, precisions, statuts
 from app.services.history import PAGE_SIZE
 from tests.factories import add_member, login, make_collectivite, make_user
 from tests.suivi_content import tiny_content  # noqa: F401 (fixture)
@@ -47,11 +47,11 @@ def add_entry(cid, user, at, kind="statut", key="eci_1.1.1", old=None, new='{"st
 def test_entries_show_names_labels_and_links(client, world):
     cid, alice, _ = world
     act_as(alice)
-    suivi.set_statut(alice, cid, "eci_1.2.2", "programme")
-    suivi.set_statut(alice, cid, "eci_1.2.2", "detaille", (50, 25, 25))
-    suivi.set_reponse(alice, cid, "compost", "NON")
-    suivi.set_reponse(alice, cid, "chauffage", "chauffage_bois")
-    suivi.set_reponse(alice, cid, "part_bio", "0.35")
+    statuts.set_statut(alice, cid, "eci_1.2.2", "programme")
+    statuts.set_statut(alice, cid, "eci_1.2.2", "detaille", (50, 25, 25))
+    personnalisation.set_reponse(alice, cid, "compost", "NON")
+    personnalisation.set_reponse(alice, cid, "chauffage", "chauffage_bois")
+    personnalisation.set_reponse(alice, cid, "part_bio", "0.35")
     login(client, alice)
     html = history(client, cid)
     action_link = f'<a href="/collectivites/{cid}/referentiels/eci/actions/eci_1.2.2">1.2.2 Action 1.2.2</a>'
@@ -80,9 +80,9 @@ def test_times_are_shown_in_paris_time(client, world):
 def test_precisions_are_rendered_before_and_after_and_sanitised(client, world):
     cid, alice, bruno = world
     act_as(alice)
-    suivi.set_precision(alice, cid, "eci_1.1", "Délibération **2024**")
+    precisions.set_precision(alice, cid, "eci_1.1", "Délibération **2024**")
     act_as(bruno)
-    suivi.set_precision(bruno, cid, "eci_1.1", "# Bilan\n\nDélibération **2025** <script>alert(1)</script>")
+    precisions.set_precision(bruno, cid, "eci_1.1", "# Bilan\n\nDélibération **2025** <script>alert(1)</script>")
     login(client, alice)
     html = history(client, cid)
     assert "<strong>2024</strong>" in html and "<strong>2025</strong>" in html

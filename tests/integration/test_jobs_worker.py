@@ -14,8 +14,8 @@ from app.extensions import db
 from app.live import collectivite_topic, current_hub
 from app.models import Action, ScoreState
 from app.queue import current_queue
-from app.services import suivi
-from app.services.evaluation import scores_for
+from app.services import evaluation, statuts
+from app.services.scores import scores_for
 from tests.suivi_content import burst_within_window, enqueued_jobs, make_editor, timed_burst
 
 pytestmark = pytest.mark.postgres
@@ -50,13 +50,14 @@ def cae(app_context, shared_dir):
 
 def test_a_burst_of_edits_is_scored_by_the_worker_and_pushed_once_or_twice(cae, worker_process, monkeypatch):
     user, collectivite = make_editor()
-    scores_for(collectivite.id, "cae")
+    evaluation.rescore(collectivite.id, "cae")  # the page's first scores
+    db.session.commit()
     hub = current_hub()
     subscription = hub.subscribe([collectivite_topic(collectivite.id)])
     jobs = enqueued_jobs(monkeypatch)
     try:
         saved_at = timed_burst(
-            lambda n=n, tache=tache: suivi.set_statut(user, collectivite.id, tache, ("fait", "programme")[n % 2])
+            lambda n=n, tache=tache: statuts.set_statut(user, collectivite.id, tache, ("fait", "programme")[n % 2])
             for n, tache in enumerate(cae)
         )
         deadline = time.monotonic() + 30
