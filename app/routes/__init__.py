@@ -22,6 +22,10 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(suivi.bp)
 
+    from app.routes import exports
+
+    app.register_blueprint(exports.bp)
+
     from app.routes import errors
 
     app.register_blueprint(errors.bp)
