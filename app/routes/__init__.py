@@ -24,6 +24,10 @@ def register_blueprints(app: Flask) -> None:
     for area in (workspace, statuts, precisions, preuves, personnalisation, history, membres):
         app.register_blueprint(area.bp)
 
+    from app.routes import exports
+
+    app.register_blueprint(exports.bp)
+
     from app.routes import errors
 
     app.register_blueprint(errors.bp)
