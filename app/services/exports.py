@@ -31,10 +31,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Action, ActionStatut, Collectivite, Precision, PreuveFichier, PreuveLien, Referentiel
-from app.services.evaluation import scores_for
 from app.services.reponses import percent_text
-from app.services.suivi import StatutValue
-from app.services.workspace import STATUT_LABELS
+from app.services.scores import scores_for
+from app.services.statuts import STATUT_LABELS, StatutValue, read_statuts
 
 PARIS = ZoneInfo("Europe/Paris")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -126,14 +125,7 @@ def referentiel_rows(collectivite_id: int, referentiel_id: str,
     referentiel = _live_referentiel(referentiel_id)
     if scores is None:
         scores = scores_for(collectivite_id, referentiel_id)
-    statuts = {
-        row.action_id: StatutValue(*row[1:])
-        for row in db.session.execute(
-            select(ActionStatut.action_id, ActionStatut.avancement, ActionStatut.concerne, ActionStatut.fait,
-                   ActionStatut.programme, ActionStatut.pas_fait)
-            .where(ActionStatut.collectivite_id == collectivite_id, ActionStatut.referentiel_id == referentiel_id)
-        )
-    }
+    statuts = read_statuts(collectivite_id, ActionStatut.referentiel_id == referentiel_id)
     precisions = {  # line ends as browsers send them (CRLF) would show as stray characters in Excel
         action_id: texte.replace("\r\n", "\n").replace("\r", "\n")
         for action_id, texte in db.session.execute(

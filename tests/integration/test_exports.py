@@ -15,8 +15,10 @@ from app.models import Action, ActionStatut, Collectivite
 from app.scoring import SCORE_FIELDS
 from app.persistence import utcnow
 from app.rls import system_work
-from app.scenarios import STATUT_AVANCEMENTS, load_scenario
-from app.services import preuves, suivi
+from app.scenarios import load_scenario
+from app.scoring.avancement import AVANCEMENT_FRACTIONS
+from app.services import personnalisation, precisions, preuves, statuts
+from app.services.evaluation import rescore
 from app.services.exports import export_meta, referentiel_rows, to_csv, to_xlsx
 from tests.factories import add_member, login, make_collectivite, make_user
 from tests.suivi_content import POINTS, fresh_score_table, make_editor, run_jobs, tiny_content  # noqa: F401
@@ -30,12 +32,12 @@ def filled(tiny_content):
     """The tiny content with statuts of every kind, précisions and preuves, scores up to date."""
     user, collectivite = make_editor()
     cid = collectivite.id
-    suivi.set_statut(user, cid, "eci_1.1.1", "fait")
-    suivi.set_statut(user, cid, "eci_1.2.1", "detaille", (50, 30, 20))
-    suivi.set_statut(user, cid, "eci_1.2.2", "non_concerne")
-    suivi.set_statut(user, cid, "eci_2.1", "programme")
-    suivi.set_reponse(user, cid, "compost", "NON")  # désactive eci_2.2
-    suivi.set_precision(user, cid, "eci_1.1", "- délibération du 12/03\r\n- =SOMME(A1:A2) **gras**")
+    statuts.set_statut(user, cid, "eci_1.1.1", "fait")
+    statuts.set_statut(user, cid, "eci_1.2.1", "detaille", (50, 30, 20))
+    statuts.set_statut(user, cid, "eci_1.2.2", "non_concerne")
+    statuts.set_statut(user, cid, "eci_2.1", "programme")
+    personnalisation.set_reponse(user, cid, "compost", "NON")  # désactive eci_2.2
+    precisions.set_precision(user, cid, "eci_1.1", "- délibération du 12/03\r\n- =SOMME(A1:A2) **gras**")
     preuves.add_lien(user, cid, "eci_1.1.1", "Délibération", "https://example.org/d.pdf")
     preuves.add_fichier(user, cid, "eci_1.1.1", io.BytesIO(b"%PDF-1.4 test"), "rapport.pdf")
     run_jobs()
@@ -127,7 +129,7 @@ def cae_with_statuts(app_context, shared_dir):
     assert report.ok, report.errors[:3]
     scenario = load_scenario(shared_dir / "scenarios" / "visible_001_cae.test.yml")
     collectivite = make_collectivite()
-    avancements = {fractions: name for name, fractions in STATUT_AVANCEMENTS.items()}
+    avancements = {fractions: name for name, fractions in AVANCEMENT_FRACTIONS.items()}
     with system_work():
         for statut in scenario.statuts:
             fractions = statut.avancement
@@ -137,6 +139,7 @@ def cae_with_statuts(app_context, shared_dir):
                                         avancement=avancement, concerne=statut.concerne, fait=detail[0],
                                         programme=detail[1], pas_fait=detail[2], modified_at=utcnow()))
         db.session.commit()
+    rescore(collectivite.id, "cae")  # what the job does after an edit: pages and exports only read
     return collectivite.id
 
 
