@@ -110,7 +110,7 @@ def rescore(collectivite_id: int, referentiel_id: str) -> ScoreUpdate | None:
         return None
     revision = state.edit_revision  # read BEFORE the statuts: the scores are at least this fresh
     tree = content.trees[referentiel_id]
-    table = score_referentiel(tree, _statuts(collectivite_id, referentiel_id), consequences_for(collectivite_id, content))
+    table = score_referentiel(tree, stored_statuts(collectivite_id, referentiel_id), consequences_for(collectivite_id, content))
     records = table.rows()  # tuples, stored as they are (JSON arrays); many are shared between tables
     new_values = {"scores": records, "scored_revision": revision, "content_version_id": version_id, "computed_at": utcnow()}
 
@@ -299,12 +299,19 @@ def _is_fresh(state, version_id: int | None) -> bool:
     )
 
 
-def _statuts(collectivite_id: int, referentiel_id: str) -> list[Statut]:
+def stored_statuts(collectivite_id: int, referentiel_id: str) -> list[Statut]:
+    """The engine's statuts of the collectivité on the référentiel, as stored now."""
     rows = db.session.execute(
         select(ActionStatut.action_id, ActionStatut.avancement, ActionStatut.concerne, ActionStatut.fait, ActionStatut.programme, ActionStatut.pas_fait)
         .where(ActionStatut.collectivite_id == collectivite_id, ActionStatut.referentiel_id == referentiel_id)
     )
-    return [Statut(row.action_id, _avancement(row), row.concerne) for row in rows]
+    return [engine_statut(row.action_id, row) for row in rows]
+
+
+def engine_statut(action_id: str, row) -> Statut:
+    """The engine's Statut of a stored statut: `row` has avancement, concerne, fait, programme and
+    pas_fait (an ActionStatut row, or a suivi.StatutValue)."""
+    return Statut(action_id, _avancement(row), row.concerne)
 
 
 _AVANCEMENT_FRACTIONS = {"fait": (1.0, 0.0, 0.0), "programme": (0.0, 1.0, 0.0), "pas_fait": (0.0, 0.0, 1.0)}

@@ -52,6 +52,14 @@ class StatutValue:
             {"statut": self.value, "detail": [self.fait, self.programme, self.pas_fait] if self.fait is not None else None}
         )
 
+    @classmethod
+    def from_json(cls, text: str) -> "StatutValue":
+        """The inverse of as_json (a history entry's value)."""
+        data = json.loads(text)
+        if data["statut"] == "non_concerne":
+            return cls("non_renseigne", concerne=False)
+        return cls(data["statut"], True, *(data["detail"] or ()))
+
 
 def parse_statut(statut_value: str, detail: tuple[float, float, float] | None = None) -> StatutValue:
     """`statut_value` is one of STATUT_VALUES; `detail` the fait/programmé/pas fait percentages of
