@@ -8,6 +8,7 @@ The running example of scoring.md §3, action level 1: depth 2 = sous-actions, 3
 eci_2.2 is désactivée when the binaire question `compost` is answered NON.
 """
 import time
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -124,6 +125,24 @@ def fresh_score_table(collectivite_id: int, referentiel_id: str = "eci"):
     ]
     tree = scoring_content_from_db(db.session).trees[referentiel_id]
     return score_referentiel(tree, statuts, consequences_for(collectivite_id))
+
+
+class FrozenClock:
+    """What `utcnow` returns in the modules given to frozen_clock; `advance(hours=1)` moves it."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def advance(self, **delta) -> None:
+        self.now += timedelta(**delta)
+
+
+def frozen_clock(monkeypatch, start: datetime, *modules) -> FrozenClock:
+    """A clock frozen at `start` (naive UTC) standing for `utcnow` in each of `modules`."""
+    clock = FrozenClock(start)
+    for module in modules:
+        monkeypatch.setattr(module, "utcnow", lambda: clock.now)
+    return clock
 
 
 def run_jobs() -> None:

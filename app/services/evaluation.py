@@ -24,7 +24,7 @@ from app.scoring import SCORE_FIELDS, ScoringContent, Statut, score_referentiel
 from app.services.personnalisation import consequences_for
 from app.services.scores import StoredScores
 from app.services.scoring_content import latest_scoring_content
-from app.services.statuts import read_statuts
+from app.services.statuts import StatutValue, read_statuts
 
 TOTAL_FIELDS = ("point_fait", "point_programme", "point_pas_fait", "point_non_renseigne", "point_potentiel", "point_referentiel")
 
@@ -61,7 +61,7 @@ def rescore(collectivite_id: int, referentiel_id: str) -> ScoreUpdate | None:
         return None
     revision = state.edit_revision  # read BEFORE the statuts: the scores are at least this fresh
     tree = content.trees[referentiel_id]
-    table = score_referentiel(tree, _statuts(collectivite_id, referentiel_id), consequences_for(collectivite_id, content))
+    table = score_referentiel(tree, stored_statuts(collectivite_id, referentiel_id), consequences_for(collectivite_id, content))
     records = table.rows()  # tuples, stored as they are (JSON arrays); many are shared between tables
     new_values = {"scores": records, "scored_revision": revision, "content_version_id": version_id, "computed_at": utcnow()}
 
@@ -212,9 +212,15 @@ def _is_fresh(state, version_id: int | None) -> bool:
     )
 
 
-def _statuts(collectivite_id: int, referentiel_id: str) -> list[Statut]:
+def stored_statuts(collectivite_id: int, referentiel_id: str) -> list[Statut]:
+    """The engine's statuts of the collectivité on the référentiel, as stored now."""
     statuts = read_statuts(collectivite_id, ActionStatut.referentiel_id == referentiel_id)
-    return [Statut(action_id, value.fractions, value.concerne) for action_id, value in statuts.items()]
+    return [engine_statut(action_id, value) for action_id, value in statuts.items()]
+
+
+def engine_statut(action_id: str, value: StatutValue) -> Statut:
+    """The engine's Statut of a stored or replayed statut."""
+    return Statut(action_id, value.fractions, value.concerne)
 
 
 def scores_on(collectivite_id: int, referentiel_id: str, day: date) -> StoredScores | None:

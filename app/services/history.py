@@ -29,9 +29,11 @@ KIND_FILTERS = {
     "precision": ("Précision", ("precision",)),
     "reponse": ("Réponse de personnalisation", ("reponse",)),
     "preuve": ("Preuve", ("preuve_fichier", "preuve_lien")),
+    "snapshot": ("État des lieux figé", ("snapshot",)),
 }
 KIND_LABELS = {"statut": "Statut", "precision": "Précision", "reponse": "Réponse",
-               "preuve_fichier": "Preuve (fichier)", "preuve_lien": "Preuve (lien)"}
+               "preuve_fichier": "Preuve (fichier)", "preuve_lien": "Preuve (lien)",
+               "snapshot": "État des lieux figé"}  # key: the référentiel (its root action), value: the name
 EMPTY_VALUES = {"statut": "Non renseigné", "precision": "Aucune précision", "reponse": "Sans réponse"}
 
 

@@ -68,6 +68,14 @@ class StatutValue:
             {"statut": self.value, "detail": [self.fait, self.programme, self.pas_fait] if self.fait is not None else None}
         )
 
+    @classmethod
+    def from_json(cls, text: str) -> "StatutValue":
+        """The inverse of as_json (a history entry's value)."""
+        data = json.loads(text)
+        if data["statut"] == "non_concerne":
+            return cls("non_renseigne", concerne=False)
+        return cls(data["statut"], True, *(data["detail"] or ()))
+
 
 def read_statuts(collectivite_id: int, *conditions) -> dict[str, StatutValue]:
     """action id -> statut, for the collectivité's statuts matching `conditions` (the one reader

@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import ScoreHistory, ScoreState
 from app.services import evaluation, personnalisation, scores, statuts
 from app.rls import system_work
-from tests.suivi_content import make_editor, run_jobs, tiny_content  # noqa: F401 (fixture)
+from tests.suivi_content import frozen_clock, make_editor, run_jobs, tiny_content  # noqa: F401 (fixture)
 
 DAY_ONE = date(2026, 3, 30)
 
@@ -23,16 +23,7 @@ def editor(tiny_content):
 @pytest.fixture
 def clock(monkeypatch):
     """The re-scores' clock, frozen at noon of DAY_ONE; `clock.advance(days=1)` moves it."""
-
-    class Clock:
-        now = datetime.combine(DAY_ONE, datetime.min.time()) + timedelta(hours=12)
-
-        def advance(self, **delta):
-            self.now += timedelta(**delta)
-
-    frozen = Clock()
-    monkeypatch.setattr(evaluation, "utcnow", lambda: frozen.now)
-    return frozen
+    return frozen_clock(monkeypatch, datetime.combine(DAY_ONE, datetime.min.time()) + timedelta(hours=12), evaluation)
 
 
 def _history(collectivite_id) -> list[ScoreHistory]:
