@@ -19,14 +19,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(live.bp)
 
     # A collectivité's workspace, one blueprint per area (pages shared through app.routes.workspace_page).
-    from app.routes import history, membres, personnalisation, precisions, preuves, statuts, workspace
+    from app.routes import exports, history, membres, personnalisation, precisions, preuves, statuts, workspace
 
-    for area in (workspace, statuts, precisions, preuves, personnalisation, history, membres):
+    for area in (workspace, statuts, precisions, preuves, personnalisation, history, membres, exports):
         app.register_blueprint(area.bp)
-
-    from app.routes import exports
-
-    app.register_blueprint(exports.bp)
 
     from app.routes import errors
 
