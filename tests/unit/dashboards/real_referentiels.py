@@ -11,7 +11,7 @@ from pathlib import Path
 
 from app.content_loader import check_dir
 from app.dashboards import DashboardTree, Node, Score, Suivi, build_tree, scores_from_records
-from app.scenarios import STATUT_AVANCEMENTS
+from app.scoring.avancement import AVANCEMENT_FRACTIONS
 from app.scoring import SCORE_FIELDS, Consequence, Statut, prepare_tree, score_referentiel
 
 FIRST_DAY = date(2025, 1, 6)
@@ -57,7 +57,7 @@ def load_real(shared: Path, referentiel: str) -> RealReferentiel:
                     for action_id, c in _read(shared, "consequences.json").items() if action_id in actions}
     table = score_referentiel(
         prepare_tree({a.id: a.children for a in actions.values()}, {a.id: a.points for a in actions.values()}, level),
-        [Statut(row["action_id"], STATUT_AVANCEMENTS.get(row["avancement"]), bool(row["concerne"])) for row in statut_rows],
+        [Statut(row["action_id"], AVANCEMENT_FRACTIONS.get(row["avancement"]), bool(row["concerne"])) for row in statut_rows],
         consequences,
     )
     records = {action_id: dict(zip(SCORE_FIELDS, row)) for action_id, row in table.rows().items()}
