@@ -1,16 +1,14 @@
-"""Registers the Flask CLI groups of app.commands."""
-from importlib import import_module
-
+"""Registers the Flask CLI groups of app.commands (`flask bench` comes from the benchmarks
+package, through its entry point in pyproject.toml)."""
 from flask import Flask
 
-from app.commands import (
-    COMMAND_MODULES, bench_cli, collectivites_cli, content_cli, database_cli, demo_cli, scores_cli,
-)
+# Importing a command module adds its commands to their group.
+from app.commands import collectivites, content, database, demo, exports, scenarios, scores  # noqa: F401
+from app.commands import collectivites_cli, content_cli, database_cli, demo_cli, export_cli, scores_cli
+from app.commands.worker import worker_command
 
 
 def register_cli(app: Flask) -> None:
-    for name in COMMAND_MODULES:
-        import_module(f"app.commands.{name}")
-    for group in (content_cli, bench_cli, demo_cli, collectivites_cli, scores_cli, database_cli):
+    for group in (content_cli, demo_cli, collectivites_cli, scores_cli, database_cli, export_cli):
         app.cli.add_command(group)
-    app.cli.add_command(import_module("app.commands.worker").worker_command)
+    app.cli.add_command(worker_command)

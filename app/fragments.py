@@ -1,9 +1,11 @@
-"""Fragments rendered outside a page request: by name, from ids, for pushes over websocket.
+"""The one registry of fragments, rendered by name: by the routes answering htmx, and by the jobs
+and the websocket pushing them.
 
-Each registered fragment is a template of app/templates/fragments plus a context builder taking
-ids (and optionally data the caller already holds). The page includes the same template on first
-load, so a pushed fragment replaces its element exactly (same id, swapped out of band). A
-per-user fragment (the statut control) is pushed as a placeholder that each page re-fetches.
+Each registered fragment is a template of app/templates/fragments, plus, for those pushed, a
+context builder taking ids (and optionally data the caller already holds); the others are given
+their view models. The page includes the same template on first load, so a swapped fragment
+replaces its element exactly (same id, also out of band). A per-user fragment (the statut
+control) is pushed as a placeholder that each page re-fetches.
 """
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,13 +14,14 @@ from datetime import UTC, datetime
 from flask import current_app, render_template
 
 from app.live import collectivite_topic, current_hub
-from app.services.evaluation import ScoreUpdate, scores_for, scores_newer_than, scores_rescored_since
+from app.services.evaluation import ScoreUpdate
+from app.services.scores import scores_for, scores_newer_than, scores_rescored_since
 
 
 @dataclass(frozen=True)
 class Fragment:
     template: str
-    context: Callable[..., dict]
+    context: Callable[..., dict] | None = None  # ids -> template variables; None: given as they are
 
 
 def _action_score_context(collectivite_id: int, referentiel_id: str, action_id: str, score=None, oob=False) -> dict:
@@ -29,7 +32,7 @@ def _action_score_context(collectivite_id: int, referentiel_id: str, action_id: 
 
 def _statut_reload_context(collectivite_id: int, referentiel_id: str, action_id: str) -> dict:
     # A path (no request here to build a full URL from), as the page's websocket URL.
-    url = current_app.url_map.bind("").build("live.statut_control", {
+    url = current_app.url_map.bind("").build("statuts.statut_control", {
         "collectivite_id": collectivite_id, "referentiel_id": referentiel_id, "action_id": action_id})
     return {"reload_action_id": action_id, "reload_url": url}
 
@@ -37,12 +40,22 @@ def _statut_reload_context(collectivite_id: int, referentiel_id: str, action_id:
 FRAGMENTS = {
     "action_score": Fragment("fragments/scores/_action_score.html", _action_score_context),
     "statut_reload": Fragment("fragments/statuts/_action_statut.html", _statut_reload_context),
+    "action_statut": Fragment("fragments/statuts/_action_statut.html"),
+    "children": Fragment("fragments/referentiels/_children.html"),
+    "search_results": Fragment("fragments/referentiels/_search_results.html"),
+    "precision": Fragment("fragments/precisions/_precision.html"),
+    "preuves": Fragment("fragments/preuves/_preuves.html"),
+    "question": Fragment("fragments/personnalisation/_question.html"),
+    "completion": Fragment("fragments/personnalisation/_completion.html"),
+    "rights_changed": Fragment("fragments/live/_rights_changed.html"),
+    "collectivites": Fragment("fragments/collectivites/_resultats.html"),
+    "preview": Fragment("fragments/preview/_result.html"),
 }
 
 
-def render_fragment(name: str, **ids) -> str:
+def render_fragment(name: str, **context) -> str:
     fragment = FRAGMENTS[name]
-    return render_template(fragment.template, **fragment.context(**ids))
+    return render_template(fragment.template, **(fragment.context(**context) if fragment.context else context))
 
 
 def score_update_html(update: ScoreUpdate) -> str:

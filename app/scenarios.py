@@ -10,8 +10,8 @@ from pathlib import Path
 import yaml
 
 from app.scoring import SCORE_FIELDS, FormulaError, Identite, ScoringContent, Statut, score_referentiel
+from app.scoring.avancement import AVANCEMENT_FRACTIONS
 
-STATUT_AVANCEMENTS = {"fait": (1.0, 0.0, 0.0), "programme": (0.0, 1.0, 0.0), "pas_fait": (0.0, 0.0, 1.0)}
 COUNT_FIELDS = {"total_taches_count", "completed_taches_count"}
 NUMBER_TOLERANCE = 1e-9
 
@@ -177,8 +177,8 @@ def _statut(action_id: str, value, fail) -> Statut:
         if len(value) != 3 or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in value):
             fail(f"Statuts : {action_id} attend [fait, programme, pas_fait] (trois nombres)")
         return Statut(action_id, tuple(float(x) for x in value), True)
-    if value in STATUT_AVANCEMENTS:
-        return Statut(action_id, STATUT_AVANCEMENTS[value], True)
+    if value in AVANCEMENT_FRACTIONS:
+        return Statut(action_id, AVANCEMENT_FRACTIONS[value], True)
     return Statut(action_id, None, value != "non_concerne")
 
 

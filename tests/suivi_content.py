@@ -9,6 +9,7 @@ eci_2.2 is désactivée when the binaire question `compost` is answered NON.
 """
 import threading
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -98,17 +99,36 @@ def fresh_score_table(collectivite_id: int, referentiel_id: str = "eci"):
 
     from app.models import ActionStatut
     from app.scoring import Statut, score_referentiel
-    from app.services import evaluation
+    from app.scoring.avancement import avancement_fractions
+    from app.services.personnalisation import consequences_for
     from app.services.scoring_content import scoring_content_from_db
 
     statuts = [
-        Statut(s.action_id, evaluation._avancement(s), s.concerne)
+        Statut(s.action_id, avancement_fractions(s.avancement, s.concerne, s.fait, s.programme, s.pas_fait), s.concerne)
         for s in db.session.scalars(
             select(ActionStatut).where(ActionStatut.collectivite_id == collectivite_id, ActionStatut.referentiel_id == referentiel_id)
         )
     ]
     tree = scoring_content_from_db(db.session).trees[referentiel_id]
-    return score_referentiel(tree, statuts, evaluation.consequences_for(collectivite_id))
+    return score_referentiel(tree, statuts, consequences_for(collectivite_id))
+
+
+class FrozenClock:
+    """What `utcnow` returns in the modules given to frozen_clock; `advance(hours=1)` moves it."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def advance(self, **delta) -> None:
+        self.now += timedelta(**delta)
+
+
+def frozen_clock(monkeypatch, start: datetime, *modules) -> FrozenClock:
+    """A clock frozen at `start` (naive UTC) standing for `utcnow` in each of `modules`."""
+    clock = FrozenClock(start)
+    for module in modules:
+        monkeypatch.setattr(module, "utcnow", lambda: clock.now)
+    return clock
 
 
 def run_jobs() -> None:

@@ -31,5 +31,6 @@ from app.models.suivi import (  # noqa: F401
     PreuveLien,
     Reponse,
     ScoreHistory,
+    ScoreSnapshot,
     ScoreState,
 )

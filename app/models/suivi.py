@@ -101,7 +101,7 @@ class HistoryEntry(db.Model):
     collectivite_id: Mapped[int] = _collectivite_fk()
     user_id: Mapped[int | None] = _user_fk()
     at: Mapped[datetime] = mapped_column(DateTime)
-    kind: Mapped[str] = mapped_column(String(32))  # statut | reponse | precision | preuve_fichier | preuve_lien
+    kind: Mapped[str] = mapped_column(String(32))  # statut | reponse | precision | preuve_fichier | preuve_lien | snapshot
     key: Mapped[str] = mapped_column(String(64))  # action or question id
     old_value: Mapped[str | None] = mapped_column(Text)
     new_value: Mapped[str | None] = mapped_column(Text)
@@ -124,7 +124,19 @@ class ScoreState(db.Model):
     computed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
-class ScoreHistory(db.Model):
+class _RootTotals:
+    """The root's totals in columns of their own, beside a JSON of every node's records: curves
+    and lists read them without parsing the JSON."""
+
+    point_fait: Mapped[float] = mapped_column(Float)
+    point_programme: Mapped[float] = mapped_column(Float)
+    point_pas_fait: Mapped[float] = mapped_column(Float)
+    point_non_renseigne: Mapped[float] = mapped_column(Float)
+    point_potentiel: Mapped[float] = mapped_column(Float)
+    point_referentiel: Mapped[float] = mapped_column(Float)
+
+
+class ScoreHistory(_RootTotals, db.Model):
     """The scores of one collectivité on one référentiel at the end of one (UTC) day: the day's
     last computation wins (each re-score upserts the day's row in the statement it already ran).
 
@@ -146,10 +158,27 @@ class ScoreHistory(db.Model):
     collectivite_id: Mapped[int] = _collectivite_fk()
     referentiel_id: Mapped[str] = mapped_column(String(16))
     day: Mapped[date] = mapped_column(Date)
-    point_fait: Mapped[float] = mapped_column(Float)
-    point_programme: Mapped[float] = mapped_column(Float)
-    point_pas_fait: Mapped[float] = mapped_column(Float)
-    point_non_renseigne: Mapped[float] = mapped_column(Float)
-    point_potentiel: Mapped[float] = mapped_column(Float)
-    point_referentiel: Mapped[float] = mapped_column(Float)
     scores: Mapped[dict | None] = mapped_column(JSON)  # action id -> score record, as ScoreState.scores
+
+
+class ScoreSnapshot(_RootTotals, db.Model):
+    """A named, frozen copy of every node's scores of one collectivité on one référentiel at one
+    moment (`at`, naive UTC): "figer l'état des lieux". `scores` has the shape of ScoreState.scores;
+    the root's totals have their own columns, so listing snapshots reads no JSON. A record: never
+    recomputed when the content or the engine changes (content_version_id says what it was
+    computed with)."""
+
+    __tablename__ = "score_snapshot"
+    __table_args__ = (
+        UniqueConstraint("collectivite_id", "referentiel_id", "nom", name="uq_score_snapshot_nom"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    collectivite_id: Mapped[int] = _collectivite_fk()
+    referentiel_id: Mapped[str] = mapped_column(String(16))
+    nom: Mapped[str] = mapped_column(String(300))
+    at: Mapped[datetime] = mapped_column(DateTime)  # the moment the scores represent
+    kind: Mapped[str] = mapped_column(String(16))  # manuel; later pre_audit, post_audit, labellisation
+    content_version_id: Mapped[int | None] = mapped_column(Integer)
+    created_by_id: Mapped[int | None] = _user_fk()
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    scores: Mapped[dict] = mapped_column(JSON)  # action id -> score record, as ScoreState.scores

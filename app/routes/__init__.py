@@ -18,9 +18,11 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(live.bp)
 
-    from app.routes import suivi
+    # A collectivité's workspace, one blueprint per area (pages shared through app.routes.workspace_page).
+    from app.routes import exports, history, membres, personnalisation, precisions, preuves, statuts, workspace
 
-    app.register_blueprint(suivi.bp)
+    for area in (workspace, statuts, precisions, preuves, personnalisation, history, membres, exports):
+        app.register_blueprint(area.bp)
 
     from app.routes import errors
 

@@ -1,21 +1,19 @@
-"""Websocket of a collectivité's pages: pushes the refreshed score fragments (htmx-ext-ws swaps them);
-and the statut control a push asks the pages to re-fetch, each with its own session.
+"""Websocket of a collectivité's pages: pushes the refreshed score fragments (htmx-ext-ws swaps them),
+and the statut controls to re-fetch (app.routes.statuts), each page with its own session.
 
 The websocket handshake is refused (403) unless its Origin is the site's own: a page of another
 site must not open a socket with the user's cookies (cross-site websocket hijacking)."""
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, request
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from simple_websocket import ConnectionClosed
 from werkzeug.sansio.utils import host_is_trusted
 
 from app.extensions import db, sock
-from app.fragments import scores_newer_html, scores_resync_html
+from app.fragments import render_fragment, scores_newer_html, scores_resync_html
 from app.live import collectivite_topic, current_hub, pump, revocation_topic
 from app.policy import check_permission, role_of
-from app.services import workspace
 
 bp = Blueprint("live", __name__)
 KEEPALIVE_SECONDS = 25.0
@@ -39,7 +37,7 @@ def collectivite_socket(ws, collectivite_id: int):
     stored scores are newer (pushes missed beyond the hub's replay window), they are sent first."""
     user = current_user._get_current_object()
     user_id, role = user.id, role_of(user, collectivite_id)  # the socket lives as long as this role
-    revoked_html = render_template("fragments/live/_rights_changed.html", oob=True)
+    revoked_html = render_fragment("rights_changed", oob=True)
     referentiel_id, revision = request.args.get("referentiel"), request.args.get("revision", type=int)
     db.session.remove()  # the socket may stay open for hours: hold no database connection
     hub = current_hub()
@@ -65,14 +63,6 @@ def collectivite_socket(ws, collectivite_id: int):
         pass  # the client left before the first send
     finally:
         hub.unsubscribe(subscription)
-
-
-@bp.get("/collectivites/<int:collectivite_id>/referentiels/<referentiel_id>/actions/<action_id>/statut")
-def statut_control(collectivite_id: int, referentiel_id: str, action_id: str):
-    context = workspace.statut_control(current_user, collectivite_id, referentiel_id, action_id)
-    if context is None:
-        abort(404)
-    return render_template("fragments/statuts/_action_statut.html", **context, csrf_value=generate_csrf())
 
 
 def _is_own_origin(origin: str | None) -> bool:

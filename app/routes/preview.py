@@ -3,6 +3,7 @@ validation errors."""
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import login_required
 
+from app.fragments import render_fragment
 from app.htmx import is_htmx, vary_on_htmx
 from app.services import preview as service
 
@@ -22,5 +23,5 @@ def show_preview():
 def render_preview():
     page = service.edited_file(current_app.config["CONTENT_DIR"], request.form.get("chemin", ""), request.form.get("texte", ""))
     if is_htmx():
-        return render_template("fragments/preview/_result.html", preview=page.preview)
+        return render_fragment("preview", preview=page.preview)
     return render_template("pages/preview/index.html", page=page)

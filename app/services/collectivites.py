@@ -6,7 +6,6 @@ all are clean, then upsert by (kind, code) in batches so that a re-import is ide
 """
 import csv
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from app.extensions import db
 from app.models import Collectivite, Membership, User
 from app.persistence import insert_statement, utcnow
 from app.scoring.personnalisation import Identite, identite_for
+from app.text import fold_accents
 
 EPCI_NATURES = frozenset({"CC", "CA", "CU", "METRO", "EPT"})
 # Syndicats and PETR / pôles métropolitains count as "EPCI" + "syndicat" for personnalisation.
@@ -42,8 +42,7 @@ class ImportReport:
 
 def normalise_search(text: str) -> str:
     """Lower case, no accents, words separated by one space: 'Saint-Étienne' -> 'saint etienne'."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    plain = fold_accents(text or "").lower()
     return " ".join(re.split(r"[^a-z0-9]+", plain)).strip()
 
 

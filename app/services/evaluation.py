@@ -1,6 +1,8 @@
 """Scores of a collectivité on a référentiel: computed from its stored statuts and réponses with
 app.scoring, stored in ScoreState (one row per collectivité × référentiel) and ScoreHistory
-(every node's scores at the end of each day, read back with scores_on).
+(every node's scores at the end of each day, read back with scores_on). The job's side: the
+pages read the stored scores through app.services.scores, the edits mark them stale through
+app.services.suivi.
 
 rescore() stores with a compare-and-set on the edit revision and the content version it read, so
 a slow computation never overwrites fresher scores (later edits or newer content), and returns only
@@ -8,22 +10,22 @@ the records that changed (what the pages must swap). Archived référentiels are
 """
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import or_, select, update
 
 from app.extensions import db
 from app.persistence import upsert, utcnow
 from app.rls import system_work
-from app.models import ActionStatut, Collectivite, ContentVersion, Referentiel, Reponse, ScoreHistory, ScoreState
-from app.scoring import SCORE_FIELDS, Consequence, ScoringContent, Statut, score_referentiel
-from app.scoring.tree import parent_id
-from app.services.collectivites import identite_of
-from app.services.scoring_content import LATEST_VERSION, latest_scoring_content, scoring_content_of
+from app.models import ActionStatut, ContentVersion, Referentiel, ScoreHistory, ScoreState
+from app.scoring import SCORE_FIELDS, Statut, score_referentiel
+from app.services.personnalisation import consequences_for
+from app.services.scores import StoredScores
+from app.services.scoring_content import LATEST_VERSION, scoring_content_of
+from app.services.statuts import StatutValue, read_statuts
 
-NO_CONTENT = "aucun contenu chargé : lancer `flask content load`"
 TOTAL_FIELDS = ("point_fait", "point_programme", "point_pas_fait", "point_non_renseigne", "point_potentiel", "point_referentiel")
 
 
@@ -41,60 +43,6 @@ class ScoreUpdate:
     personnalisation_changed: frozenset[str] = frozenset()
 
 
-class StoredScores(Mapping[str, dict]):
-    """Stored records (the values of SCORE_FIELDS per action: a list when read back from the
-    database) read as dicts."""
-
-    def __init__(self, records: Mapping[str, Sequence], revision: int = 0):
-        self._records = records
-        self.revision = revision  # the edit revision they reflect (ScoreState.scored_revision)
-
-    def __getitem__(self, action_id: str) -> dict:
-        return dict(zip(SCORE_FIELDS, self._records[action_id]))
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._records)
-
-    def __len__(self) -> int:
-        return len(self._records)
-
-
-def bump_edit_revision(collectivite_id: int, referentiel_id: str) -> None:
-    """Mark the scores stale (called in the edit's transaction)."""
-    upsert(
-        ScoreState,
-        {"collectivite_id": collectivite_id, "referentiel_id": referentiel_id},
-        {"edit_revision": 1},
-        on_update={"edit_revision": ScoreState.edit_revision + 1},
-    )
-
-
-def consequences_for(collectivite_id: int, content: ScoringContent | None = None) -> dict[str, Consequence]:
-    """The personnalisation consequences of the collectivité (identity + réponses); `content`:
-    the scoring content when the caller holds it already."""
-    rows = db.session.execute(  # one statement: the identity columns, repeated on each réponse's row
-        select(Collectivite.kind, Collectivite.population, Collectivite.drom, Reponse.question_id, Reponse.value)
-        .outerjoin(Reponse, Reponse.collectivite_id == Collectivite.id)
-        .where(Collectivite.id == collectivite_id)
-    ).all()
-    reponses = {row.question_id: row.value for row in rows if row.question_id is not None}
-    return (content or _latest_content()[1]).consequences(identite_of(rows[0]), reponses)
-
-
-def is_desactive(collectivite_id: int, action_id: str, consequences: dict[str, Consequence] | None = None) -> bool:
-    """True when a personnalisation rule switches off the action or one of its ancestors
-    (`consequences`: those of the collectivité when the caller computed them already)."""
-    if consequences is None:
-        consequences = consequences_for(collectivite_id)
-    node = action_id
-    while node is not None:
-        consequence = consequences.get(node)
-        if consequence is not None and consequence.desactive:
-            return True
-        node = parent_id(node)
-    return False
-
-
 @system_work()
 def rescore(collectivite_id: int, referentiel_id: str) -> ScoreUpdate | None:
     """Recompute and store the scores; None when they were fresh already or a fresher
@@ -103,7 +51,7 @@ def rescore(collectivite_id: int, referentiel_id: str) -> ScoreUpdate | None:
     key = (collectivite_id, referentiel_id)
     version_and_state = _version_and_state(key)
     if version_and_state is None:
-        raise LookupError(NO_CONTENT)
+        raise LookupError("aucun contenu chargé : lancer `flask content load`")
     version_id, content = scoring_content_of(db.session, tuple(version_and_state)[:3])
     if referentiel_id not in content.trees:
         raise ValueError(f"référentiel inconnu du contenu chargé : {referentiel_id}")
@@ -116,7 +64,7 @@ def rescore(collectivite_id: int, referentiel_id: str) -> ScoreUpdate | None:
         return None
     revision = state.edit_revision  # read BEFORE the statuts: the scores are at least this fresh
     tree = content.trees[referentiel_id]
-    table = score_referentiel(tree, _statuts(collectivite_id, referentiel_id), consequences_for(collectivite_id, content))
+    table = score_referentiel(tree, stored_statuts(collectivite_id, referentiel_id), consequences_for(collectivite_id, content))
     records = table.rows()  # tuples, stored as they are (JSON arrays); many are shared between tables
     new_values = {"scores": records, "scored_revision": revision, "content_version_id": version_id, "computed_at": utcnow()}
 
@@ -227,44 +175,6 @@ def _remember_records(key: tuple[int, str], stamp: tuple, records: dict) -> None
             _recent_records.popitem(last=False)
 
 
-def scores_for(collectivite_id: int, referentiel_id: str) -> StoredScores:
-    """The stored scores for the pages; computed here (and committed) when there are none yet."""
-    state = db.session.get(ScoreState, (collectivite_id, referentiel_id))
-    if state is None or state.scores is None:
-        rescore(collectivite_id, referentiel_id)
-        db.session.commit()
-        state = db.session.get(ScoreState, (collectivite_id, referentiel_id))
-    return StoredScores(state.scores or {}, state.scored_revision)
-
-
-def scores_newer_than(collectivite_id: int, referentiel_id: str, revision: int) -> StoredScores | None:
-    """The stored scores when they reflect a later edit than `revision` (a page's), else None."""
-    row = db.session.execute(
-        select(ScoreState.scores, ScoreState.scored_revision).where(
-            ScoreState.collectivite_id == collectivite_id,
-            ScoreState.referentiel_id == referentiel_id,
-            ScoreState.scored_revision > revision,
-            ScoreState.scores.is_not(None),
-        )
-    ).one_or_none()
-    return row and StoredScores(row.scores, row.scored_revision)
-
-
-def scores_rescored_since(collectivite_id: int, since: datetime) -> dict[str, StoredScores]:
-    """référentiel id -> stored scores, for the référentiels of the collectivité re-scored after an
-    edit (what pushes them to the pages; a first computation pushes nothing) at or after `since`
-    (naive UTC)."""
-    rows = db.session.execute(
-        select(ScoreState.referentiel_id, ScoreState.scores).where(
-            ScoreState.collectivite_id == collectivite_id,
-            ScoreState.computed_at >= since,
-            ScoreState.scored_revision > 0,
-            ScoreState.scores.is_not(None),
-        )
-    )
-    return {referentiel_id: StoredScores(scores) for referentiel_id, scores in rows}
-
-
 def stale_score_keys() -> list[tuple[int, str]]:
     """(collectivité, référentiel) pairs whose scores are stale or missing: edited since the last
     computation, computed on another content version, or statuts without any score row. Archived
@@ -294,14 +204,6 @@ def stale_score_keys() -> list[tuple[int, str]]:
     return sorted({tuple(row) for row in db.session.execute(stale.union(unscored))})
 
 
-def _latest_content() -> tuple[int, ScoringContent]:
-    """(ContentVersion id, scoring content), read together: the version the content was built from."""
-    latest = latest_scoring_content(db.session)
-    if latest is None:
-        raise LookupError(NO_CONTENT)
-    return latest
-
-
 def _content_version_id() -> int | None:
     return db.session.scalar(select(ContentVersion.id).order_by(ContentVersion.id.desc()).limit(1))
 
@@ -314,23 +216,15 @@ def _is_fresh(state, version_id: int | None) -> bool:
     )
 
 
-def _statuts(collectivite_id: int, referentiel_id: str) -> list[Statut]:
-    rows = db.session.execute(
-        select(ActionStatut.action_id, ActionStatut.avancement, ActionStatut.concerne, ActionStatut.fait, ActionStatut.programme, ActionStatut.pas_fait)
-        .where(ActionStatut.collectivite_id == collectivite_id, ActionStatut.referentiel_id == referentiel_id)
-    )
-    return [Statut(row.action_id, _avancement(row), row.concerne) for row in rows]
+def stored_statuts(collectivite_id: int, referentiel_id: str) -> list[Statut]:
+    """The engine's statuts of the collectivité on the référentiel, as stored now."""
+    statuts = read_statuts(collectivite_id, ActionStatut.referentiel_id == referentiel_id)
+    return [engine_statut(action_id, value) for action_id, value in statuts.items()]
 
 
-_AVANCEMENT_FRACTIONS = {"fait": (1.0, 0.0, 0.0), "programme": (0.0, 1.0, 0.0), "pas_fait": (0.0, 0.0, 1.0)}
-
-
-def _avancement(row) -> tuple[float, float, float] | None:
-    if not row.concerne:
-        return None
-    if row.avancement == "detaille":
-        return (row.fait, row.programme, row.pas_fait)
-    return _AVANCEMENT_FRACTIONS.get(row.avancement)
+def engine_statut(action_id: str, value: StatutValue) -> Statut:
+    """The engine's Statut of a stored or replayed statut."""
+    return Statut(action_id, value.fractions, value.concerne)
 
 
 def scores_on(collectivite_id: int, referentiel_id: str, day: date) -> StoredScores | None:

@@ -2,8 +2,8 @@
 
 Actions by identifiant and name, questions by their text, answers and statuts by their labels,
 précisions rendered, times in Europe/Paris; filtered by member, kind and days (the query string of
-a GET form, so a filtered page can be shared) and cut into pages. Entries are merged when written
-(app.services.suivi.record_history): one row is one line here.
+a GET form, so a filtered page can be shared) and cut into pages. Entries are written, and merged,
+by the edit kernel (app.services.suivi.record_history): one row is one line here.
 """
 import json
 import math
@@ -18,7 +18,8 @@ from app.extensions import db
 from app.filters import format_points
 from app.models import Action, Collectivite, HistoryEntry, Question, User
 from app.services.reponses import reponse_label
-from app.services.workspace import STATUT_LABELS, referentiel_links, render_precision
+from app.services.precisions import render_precision
+from app.services.statuts import STATUT_LABELS
 
 PARIS = ZoneInfo("Europe/Paris")
 PAGE_SIZE = 20
@@ -28,9 +29,11 @@ KIND_FILTERS = {
     "precision": ("Précision", ("precision",)),
     "reponse": ("Réponse de personnalisation", ("reponse",)),
     "preuve": ("Preuve", ("preuve_fichier", "preuve_lien")),
+    "snapshot": ("État des lieux figé", ("snapshot",)),
 }
 KIND_LABELS = {"statut": "Statut", "precision": "Précision", "reponse": "Réponse",
-               "preuve_fichier": "Preuve (fichier)", "preuve_lien": "Preuve (lien)"}
+               "preuve_fichier": "Preuve (fichier)", "preuve_lien": "Preuve (lien)",
+               "snapshot": "État des lieux figé"}  # key: the référentiel (its root action), value: the name
 EMPTY_VALUES = {"statut": "Non renseigné", "precision": "Aucune précision", "reponse": "Sans réponse"}
 
 
@@ -47,11 +50,11 @@ class HistoryFilters:
     au: date | None = None
     page: int = 1
 
-    def query_args(self, page: int | None = None) -> dict[str, str | int]:
-        """The query string of the filters understood, on `page`."""
-        args = {name: value for name, value in self.values.items() if value and name not in self.errors}
-        args.pop("page", None)
-        return {**args, "page": page} if page and page > 1 else args
+    @property
+    def query_args(self) -> dict[str, str]:
+        """The query string of the filters understood (the page left out: the links add theirs)."""
+        return {name: value for name, value in self.values.items()
+                if value and name not in self.errors and name != "page"}
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,10 @@ class HistoryItem:
     @property
     def at_text(self) -> str:
         return self.at.strftime("%d/%m/%Y à %H:%M")
+
+    @property
+    def at_iso(self) -> str:
+        return self.at.isoformat()
 
 
 def history_page(collectivite_id: int, args) -> dict | None:
@@ -95,10 +102,9 @@ def history_page(collectivite_id: int, args) -> dict | None:
     ).all()
     return {
         "collectivite": collectivite,
-        "referentiel_links": referentiel_links(),
         "filters": filters,
         "members": members,
-        "kind_filters": {value: label for value, (label, _) in KIND_FILTERS.items()},
+        "kind_filters": [(value, label) for value, (label, _) in KIND_FILTERS.items()],
         "items": _items(rows),
         "total": total,
         "page": page,

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import PreuveFichier, PreuveLien, User
 from app.persistence import utcnow
-from app.services.suivi import InvalidEdit, live_action, record_history, require_edit
+from app.services.suivi import InvalidEdit, commit_edit, live_action, require_edit
 
 MAX_FILE_SIZE = 10 * 1024 * 1024
 MAX_URL_LENGTH = 2000
@@ -201,8 +201,7 @@ def add_fichier(user, collectivite_id: int, action_id: str, stream, filename: st
             content_type=content_type, size=size, uploaded_by_id=user.id, uploaded_at=utcnow(),
         )
         db.session.add(fichier)
-        record_history(user, collectivite_id, "preuve_fichier", action_id, None, json.dumps({"fichier": name}))
-        db.session.commit()
+        commit_edit(user, collectivite_id, "preuve_fichier", action_id, None, json.dumps({"fichier": name}))
     except BaseException:
         db.session.rollback()
         path.unlink(missing_ok=True)
@@ -238,9 +237,9 @@ def delete_fichier(user, collectivite_id: int, fichier_id: int) -> str | None:
     if fichier is None:
         return None
     action_id, path = fichier.action_id, stored_path(fichier)
-    record_history(user, collectivite_id, "preuve_fichier", action_id, json.dumps({"fichier": fichier.filename}), None)
+    old = json.dumps({"fichier": fichier.filename})
     db.session.delete(fichier)
-    db.session.commit()
+    commit_edit(user, collectivite_id, "preuve_fichier", action_id, old, None)
     path.unlink(missing_ok=True)  # after the commit: a failed commit keeps the file with its row
     return action_id
 
@@ -262,8 +261,7 @@ def add_lien(user, collectivite_id: int, action_id: str, titre: str, url: str) -
     lien = PreuveLien(collectivite_id=collectivite_id, action_id=action_id, titre=titre, url=url,
                       created_by_id=user.id, created_at=utcnow())
     db.session.add(lien)
-    record_history(user, collectivite_id, "preuve_lien", action_id, None, json.dumps({"titre": titre, "url": url}))
-    db.session.commit()
+    commit_edit(user, collectivite_id, "preuve_lien", action_id, None, json.dumps({"titre": titre, "url": url}))
     return lien
 
 
@@ -280,7 +278,6 @@ def delete_lien(user, collectivite_id: int, lien_id: int) -> str | None:
         return None
     action_id = lien.action_id
     old = json.dumps({"titre": lien.titre, "url": lien.url})
-    record_history(user, collectivite_id, "preuve_lien", action_id, old, None)
     db.session.delete(lien)
-    db.session.commit()
+    commit_edit(user, collectivite_id, "preuve_lien", action_id, old, None)
     return action_id

@@ -3,7 +3,6 @@
 Every function reads through the content models and returns plain rows or small dataclasses;
 archived référentiels and actions (gone from the current content edition) are never shown.
 """
-import unicodedata
 from dataclasses import dataclass, field
 
 from flask import url_for
@@ -22,6 +21,7 @@ from app.models.content import (
     QuestionAction,
     Referentiel,
 )
+from app.text import fold_accents
 
 SEARCH_LIMIT = 30
 
@@ -73,25 +73,47 @@ class ActionDetail:
     regles: list[PersonnalisationRegle] = field(default_factory=list)
     preuves: list[Preuve] = field(default_factory=list)
 
-    def breadcrumbs(self, root_crumbs: list[tuple[str, str]] | None = None, endpoints: str = "referentiels",
-                    url_args: dict | None = None) -> list[tuple[str, str | None]]:
-        """(label, url) from the site root to this action; `endpoints` is the blueprint whose
-        tree and action pages the links open (a collectivité's workspace passes its own)."""
-        args = {"referentiel_id": self.referentiel.id, **(url_args or {})}
-        root = root_crumbs or [("Accueil", url_for("main.home")), ("Référentiels", url_for("referentiels.list_referentiels"))]
-        return [
-            *root,
-            (self.referentiel.nom, url_for(f"{endpoints}.show_tree", **args)),
-            *((f"{a.identifiant} {a.nom}", url_for(f"{endpoints}.show_action", action_id=a.id, **args)) for a in self.ancestors),
-            (f"{self.action.identifiant} {self.action.nom}", None),
-        ]
-
 
 @dataclass(frozen=True)
 class SearchResults:
     referentiel: Referentiel
     query: str
     actions: list[Action]
+
+    @property
+    def searched(self) -> bool:
+        return bool(self.query.strip())
+
+
+PUBLIC_ROOT_CRUMBS = (("Accueil", "main.home"), ("Référentiels", "referentiels.list_referentiels"))
+
+
+def public_root_crumbs() -> list[tuple[str, str]]:
+    return [(label, url_for(endpoint)) for label, endpoint in PUBLIC_ROOT_CRUMBS]
+
+
+def action_crumbs(detail: ActionDetail, endpoints: str = "referentiels",
+                  url_args: dict | None = None) -> list[tuple[str, str | None]]:
+    """(label, url) from the référentiel to the action, below the site's root crumbs; `endpoints`
+    is the blueprint whose tree and action pages the links open (a collectivité's workspace
+    passes its own)."""
+    args = {"referentiel_id": detail.referentiel.id, **(url_args or {})}
+    return [
+        (detail.referentiel.nom, url_for(f"{endpoints}.show_tree", **args)),
+        *((f"{a.identifiant} {a.nom}", url_for(f"{endpoints}.show_action", action_id=a.id, **args))
+          for a in detail.ancestors),
+        (f"{detail.action.identifiant} {detail.action.nom}", None),
+    ]
+
+
+def referentiel_links() -> list[tuple[str, str]]:
+    """(id, nom) of every live référentiel, for the workspace navigation."""
+    return [
+        tuple(row)
+        for row in db.session.execute(
+            select(Referentiel.id, Referentiel.nom).where(~Referentiel.archived).order_by(Referentiel.id)
+        )
+    ]
 
 
 def list_referentiels() -> list[ReferentielSummary]:
@@ -178,8 +200,7 @@ def search_actions(referentiel_id: str, query: str, limit: int = SEARCH_LIMIT) -
 
 
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
+    return fold_accents(text.casefold())
 
 
 def _live_referentiel(referentiel_id: str) -> Referentiel | None:

@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Question
-from app.services import suivi
+from app.services import personnalisation, precisions, statuts
+from app.rls import act_as
 from tests.browser.test_live_statut import log_in
 from tests.factories import add_member, make_collectivite, make_user
 
@@ -51,10 +52,11 @@ def workspace_world(app, corpus_2025):
         add_member(admin, collectivite, "admin")
         add_member(make_user(name="Dominique Lecteur"), collectivite, "lecture")
         make_collectivite(nom="Bourg-Voisin")
-        suivi.set_statut(admin, collectivite.id, "cae_1.1.1.1", "fait")
-        suivi.set_precision(admin, collectivite.id, "cae_1.1.1", PRECISION)
+        act_as(admin)
+        statuts.set_statut(admin, collectivite.id, "cae_1.1.1.1", "fait")
+        precisions.set_precision(admin, collectivite.id, "cae_1.1.1", PRECISION)
         question = db.session.scalars(select(Question).where(Question.type == "binaire").order_by(Question.id)).first()
-        suivi.set_reponse(admin, collectivite.id, question.id, "OUI")
+        personnalisation.set_reponse(admin, collectivite.id, question.id, "OUI")
         return SimpleNamespace(email=admin.email), collectivite.id
 
 

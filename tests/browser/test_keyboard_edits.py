@@ -2,6 +2,7 @@
 arrowing through the options saves the value the user stops on, once; the focus stays on the
 control used after htmx swaps it; a percentage is typed with a comma and refused with a message."""
 import re
+from datetime import datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -15,6 +16,7 @@ from tests.suivi_content import make_editor, tiny_content  # noqa: F401 (fixture
 pytestmark = pytest.mark.browser
 KEY_GAP_MS = 150  # a person pressing an arrow key again, well within the control's settle delay
 SETTLE_MS = 2_500  # longer than the settle delay: any other request would have gone by then
+CLOCK_START = datetime(2026, 1, 5, 9, 0)
 
 
 def record_posts(page) -> list[str]:
@@ -94,6 +96,26 @@ def test_detaille_by_keyboard_keeps_the_focus_through_both_swaps(editor_page):
     db.session.expire_all()
     saved = db.session.scalar(select(ActionStatut).where(ActionStatut.collectivite_id == cid))
     assert (saved.avancement, saved.fait, saved.programme, saved.pas_fait) == ("detaille", 0.5, 0.255, 0.245)
+
+
+def test_the_percentages_answer_the_keyboard_as_soon_as_they_show(editor_page):
+    """htmx wires a swapped-in form when the swap settles (a timer): a key pressed before that, on
+    a busy page or by a fast typist, posted the form without htmx and reloaded the page, the focus
+    lost. Timers are frozen here, so a settle timer would never come."""
+    page, cid = editor_page
+    page.clock.install(time=CLOCK_START)
+    page.goto(f"/collectivites/{cid}/referentiels/eci/actions/eci_1.2.1")
+    page.clock.pause_at(CLOCK_START + timedelta(minutes=1))
+    page.locator("#statut-eci-1-2-1").select_option("detaille")
+    with page.expect_response(re.compile(r"/actions/eci_1\.2\.1/statut$")):
+        page.clock.run_for(1_000)  # the select's settle delay
+    for name, value in (("fait", "50"), ("programme", "25,5"), ("pas_fait", "24,5")):
+        page.fill(f"#statut-eci-1-2-1-{name}", value)
+    with page.expect_request(re.compile(r"/statut$")) as sent:
+        page.keyboard.press("Enter")
+    assert sent.value.headers.get("hx-request") == "true"
+    expect(page.locator("#statut-eci-1-2-1-programme")).to_have_value("25,5")
+    assert focused_id(page) == "statut-eci-1-2-1-pas_fait"
 
 
 def test_arrowing_through_personnalisation_radios_saves_once_and_keeps_the_focus(editor_page):

@@ -6,7 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from app.live import make_hub
-from app.services import suivi
+from app.services import personnalisation, statuts
+from app.rls import system_work
 from tests.browser.test_live_statut import LIVE_TIMEOUT_MS, log_in
 from tests.suivi_content import make_editor, run_jobs, tiny_content  # noqa: F401 (fixture)
 
@@ -48,8 +49,8 @@ def test_pushes_for_nodes_a_page_does_not_show_raise_no_htmx_error(app, new_page
         page.wait_for_function("() => window.__wsOpen", timeout=LIVE_TIMEOUT_MS)
 
     # Edits made elsewhere: scores of eci_1.1.1 and its parents, statut controls of eci_2.2 and below.
-    suivi.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
-    suivi.set_reponse(user, collectivite.id, "compost", "NON")
+    statuts.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
+    personnalisation.set_reponse(user, collectivite.id, "compost", "NON")
     run_jobs()
 
     for page in live_pages.values():
@@ -77,7 +78,8 @@ def test_a_page_whose_user_lost_their_role_says_so(app, new_page, tiny_content, 
     expect(notice).to_be_hidden()
     page.wait_for_function("() => window.__wsOpen", timeout=LIVE_TIMEOUT_MS)
 
-    accounts.change_role(collectivite.id, user.id, "lecture")
+    with system_work():  # an admin's change, in short
+        accounts.change_role(collectivite.id, user.id, "lecture")
 
     expect(notice).to_be_visible(timeout=LIVE_TIMEOUT_MS)
     expect(notice).to_contain_text("Vos droits sur cette collectivité ont changé")

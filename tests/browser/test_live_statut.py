@@ -39,10 +39,11 @@ def test_statut_set_in_one_page_updates_scores_in_another(app, new_page, tiny_co
         log_in(page, user)
 
     watcher_page.goto(base)
-    totals = watcher_page.locator("#score-eci")
-    expect(totals).to_contain_text("0/100 pts", timeout=LIVE_TIMEOUT_MS)
     watcher_page.evaluate("window.__notReloaded = true")
     wait_for_socket(watcher_page)
+    run_jobs()  # the first scores, enqueued by the page, are pushed to it
+    totals = watcher_page.locator("#score-eci")
+    expect(totals).to_contain_text("0/100 pts", timeout=LIVE_TIMEOUT_MS)
 
     editor_page.goto(f"{base}/actions/eci_1.1.1")
     control = editor_page.locator("#statut-eci-1-1-1")
@@ -60,7 +61,7 @@ def test_statut_set_in_one_page_updates_scores_in_another(app, new_page, tiny_co
 def test_a_desactivation_answered_elsewhere_replaces_the_statut_control_of_an_open_tree(
     app, new_page, tiny_content, monkeypatch
 ):
-    from app.services import suivi
+    from app.services import personnalisation
 
     monkeypatch.setitem(app.extensions, "hub", make_hub(app.config["REDIS_URL"]))
     user, collectivite = make_editor()
@@ -74,8 +75,10 @@ def test_a_desactivation_answered_elsewhere_replaces_the_statut_control_of_an_op
     control = page.locator("#statuts-action_statut-eci-2-2")
     expect(control.locator("select")).to_be_visible()
     wait_for_socket(page)
+    run_jobs()  # the first scores, enqueued by the page
+    expect(page.locator("#score-eci")).to_contain_text("0/100 pts", timeout=LIVE_TIMEOUT_MS)
 
-    suivi.set_reponse(user, collectivite.id, "compost", "NON")
+    personnalisation.set_reponse(user, collectivite.id, "compost", "NON")
     run_jobs()
 
     # The pushed placeholder re-fetches the control in place (not into the row's children).

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from app.commands.bench_push import run_push_bench
+from benchmarks.push import run_push_bench
 
 
 def _redis_db(url: str, number: int) -> str:

@@ -1,12 +1,13 @@
 """`flask bench scoring` with tiny parameters: every line and the full-result table are printed."""
 import re
 
-from app.commands import bench_scoring
+from benchmarks import scoring as bench_scoring
+from benchmarks.cli import bench_cli
 
 
 def test_bench_scoring_prints_the_full_result_against_the_columns(runner, monkeypatch):
     monkeypatch.setattr(bench_scoring, "MAX_RUNS", 3)
-    result = runner.invoke(args=["bench", "scoring"])
+    result = runner.invoke(bench_cli, ["scoring"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     for label in ("score CAE (colonnes seules)", "score ECI (colonnes seules)", "personnalisation ("):

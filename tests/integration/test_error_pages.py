@@ -6,6 +6,7 @@ from werkzeug.exceptions import BadRequest, TooManyRequests
 
 from app.routes import errors
 from app.services import accounts
+from app.rls import act_as
 from tests.factories import add_member, login, make_collectivite, make_user
 from tests.suivi_content import tiny_content  # noqa: F401 (fixture)
 
@@ -138,6 +139,7 @@ def test_non_member_page_links_to_the_public_referentiel(client, outsider, path,
 
 def test_non_member_with_a_pending_request_is_told_it_waits(client, outsider):
     user, collectivite = outsider
+    act_as(user)
     assert accounts.request_to_join(user, collectivite.id) == "pending"
     login(client, user)
     html = client.get(f"/collectivites/{collectivite.id}/referentiels/eci").get_data(as_text=True)

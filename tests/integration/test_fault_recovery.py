@@ -22,7 +22,7 @@ from app import create_app
 from app.extensions import db
 from app.models import ActionStatut, ScoreState, User
 from app.queue import current_queue
-from app.services import suivi
+from app.services import statuts, suivi
 from tests.suivi_content import fresh_score_table, load_tiny_content, make_editor
 
 pytestmark = pytest.mark.postgres
@@ -160,7 +160,7 @@ class Scene:
         for _ in range(count):
             tache = TACHES[self.edit_count % len(TACHES)]
             statut = STATUTS[self.edit_count // len(TACHES) % len(STATUTS)]
-            suivi.set_statut(db.session.get(User, self.user_id), self.collectivite_id, tache, statut)
+            statuts.set_statut(db.session.get(User, self.user_id), self.collectivite_id, tache, statut)
             self.saved[tache] = statut
             self.edit_count += 1
             time.sleep(pause)

@@ -8,7 +8,8 @@ import pytest
 
 from app.extensions import db
 from app.models import HistoryEntry, Question, QuestionChoix
-from app.services import suivi
+from app.rls import act_as, system_work
+from app.services import personnalisation, precisions, statuts
 from app.services.history import PAGE_SIZE
 from tests.factories import add_member, login, make_collectivite, make_user
 from tests.suivi_content import tiny_content  # noqa: F401 (fixture)
@@ -37,18 +38,20 @@ def history(client, cid, query=""):
 
 
 def add_entry(cid, user, at, kind="statut", key="eci_1.1.1", old=None, new='{"statut": "fait", "detail": null}'):
-    db.session.add(HistoryEntry(collectivite_id=cid, user_id=user.id, at=at, kind=kind, key=key, old_value=old,
-                                new_value=new))
-    db.session.commit()
+    with system_work():  # as the app would have written it, at a chosen time
+        db.session.add(HistoryEntry(collectivite_id=cid, user_id=user.id, at=at, kind=kind, key=key, old_value=old,
+                                    new_value=new))
+        db.session.commit()
 
 
 def test_entries_show_names_labels_and_links(client, world):
     cid, alice, _ = world
-    suivi.set_statut(alice, cid, "eci_1.2.2", "programme")
-    suivi.set_statut(alice, cid, "eci_1.2.2", "detaille", (50, 25, 25))
-    suivi.set_reponse(alice, cid, "compost", "NON")
-    suivi.set_reponse(alice, cid, "chauffage", "chauffage_bois")
-    suivi.set_reponse(alice, cid, "part_bio", "0.35")
+    act_as(alice)
+    statuts.set_statut(alice, cid, "eci_1.2.2", "programme")
+    statuts.set_statut(alice, cid, "eci_1.2.2", "detaille", (50, 25, 25))
+    personnalisation.set_reponse(alice, cid, "compost", "NON")
+    personnalisation.set_reponse(alice, cid, "chauffage", "chauffage_bois")
+    personnalisation.set_reponse(alice, cid, "part_bio", "0.35")
     login(client, alice)
     html = history(client, cid)
     action_link = f'<a href="/collectivites/{cid}/referentiels/eci/actions/eci_1.2.2">1.2.2 Action 1.2.2</a>'
@@ -76,8 +79,10 @@ def test_times_are_shown_in_paris_time(client, world):
 
 def test_precisions_are_rendered_before_and_after_and_sanitised(client, world):
     cid, alice, bruno = world
-    suivi.set_precision(alice, cid, "eci_1.1", "Délibération **2024**")
-    suivi.set_precision(bruno, cid, "eci_1.1", "# Bilan\n\nDélibération **2025** <script>alert(1)</script>")
+    act_as(alice)
+    precisions.set_precision(alice, cid, "eci_1.1", "Délibération **2024**")
+    act_as(bruno)
+    precisions.set_precision(bruno, cid, "eci_1.1", "# Bilan\n\nDélibération **2025** <script>alert(1)</script>")
     login(client, alice)
     html = history(client, cid)
     assert "<strong>2024</strong>" in html and "<strong>2025</strong>" in html
@@ -148,8 +153,9 @@ def test_entries_come_in_pages_that_keep_the_filters(client, world):
 def test_unknown_or_archived_items_and_deleted_accounts_still_show(client, world):
     cid, alice, bruno = world
     add_entry(cid, bruno, datetime(2025, 4, 1, 12, 0), key="eci_9.9", new=json.dumps({"statut": "fait", "detail": None}))
-    db.session.delete(bruno)
-    db.session.commit()
+    with system_work():
+        db.session.delete(bruno)
+        db.session.commit()
     login(client, alice)
     html = history(client, cid)
     assert "Statut :\n      eci_9.9</h2>" in html and "par compte supprimé" in html

@@ -12,7 +12,7 @@ from app.live import RedisHub
 from app.models import ActionStatut, ScoreHistory, ScoreState
 from app.queue import RedisQueue, current_queue, rescore_key
 from app.redis_connection import connect_redis
-from app.services import evaluation, suivi
+from app.services import evaluation, scores, statuts, suivi
 from app.persistence import utcnow
 from app.rls import act_as, system_work
 from tests.suivi_content import (  # noqa: F401 (fixture)
@@ -55,13 +55,13 @@ def _expected_scores(collectivite_id) -> dict:
 
 def test_an_edit_is_scored_by_the_job_with_a_history_row_per_day(editor, computations):
     user, collectivite = editor
-    suivi.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
+    statuts.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
     run_jobs()
-    suivi.set_statut(user, collectivite.id, "eci_1.2.2", "programme")
+    statuts.set_statut(user, collectivite.id, "eci_1.2.2", "programme")
     run_jobs()
     state = _state(collectivite.id)
     assert (state.edit_revision, state.scored_revision, state.content_version_id) == (2, 2, CONTENT_VERSION_ID)
-    assert evaluation.scores_for(collectivite.id, "eci")["eci_1.2"]["point_fait"] == 10.0
+    assert scores.scores_for(collectivite.id, "eci")["eci_1.2"]["point_fait"] == 10.0
     (history,) = db.session.scalars(select(ScoreHistory)).all()
     assert (history.day, history.point_fait, history.point_programme, history.point_potentiel) == (utcnow().date(), 10.0, 10.0, 100.0)
     assert len(computations) == 2
@@ -69,7 +69,7 @@ def test_an_edit_is_scored_by_the_job_with_a_history_row_per_day(editor, computa
 
 def test_a_fresh_state_is_not_recomputed(editor, computations):
     user, collectivite = editor
-    suivi.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
+    statuts.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
     run_jobs()
     assert evaluation.rescore(collectivite.id, "eci") is None
     assert len(computations) == 1
@@ -77,7 +77,7 @@ def test_a_fresh_state_is_not_recomputed(editor, computations):
 
 def test_a_slow_computation_never_overwrites_fresher_scores(editor):
     user, collectivite = editor
-    suivi.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
+    statuts.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
     run_jobs()
     # As if a newer job (revision 5) had stored its scores while this one computed revision 1.
     state = _state(collectivite.id)
@@ -90,7 +90,7 @@ def test_a_slow_computation_never_overwrites_fresher_scores(editor):
 
 def test_scores_computed_on_older_content_never_overwrite_scores_of_newer_content(editor):
     user, collectivite = editor
-    suivi.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
+    statuts.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
     run_jobs()
     # As if the content had been reloaded and a job had scored the same revision on it while this
     # one was computing on the content it read before the reload.
@@ -107,8 +107,9 @@ def test_the_update_lists_only_changed_nodes_and_always_the_totals(editor, monke
     # The re-score is called by hand here: the queue's own job must not run it first.
     monkeypatch.setattr(suivi, "enqueue_rescore", lambda *ids: None)
     user, collectivite = editor
-    evaluation.scores_for(collectivite.id, "eci")  # first computation, nothing filled in
-    suivi.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
+    evaluation.rescore(collectivite.id, "eci")  # first computation, nothing filled in
+    db.session.commit()
+    statuts.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
     db.session.commit()
     update = evaluation.rescore(collectivite.id, "eci")
     db.session.commit()
@@ -130,12 +131,12 @@ def test_a_job_failing_once_is_retried_and_no_edit_is_lost(app, editor, monkeypa
 
     monkeypatch.setattr(jobs, "rescore", fails_once)
     user, collectivite = editor
-    suivi.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
+    statuts.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
     run_jobs()
     assert len(attempts) == 2
     state = _state(collectivite.id)
     assert state.scored_revision == state.edit_revision == 1
-    assert evaluation.scores_for(collectivite.id, "eci")["eci_1.2.1"]["point_fait"] == 10.0
+    assert scores.scores_for(collectivite.id, "eci")["eci_1.2.1"]["point_fait"] == 10.0
 
 
 @pytest.mark.parametrize("held", [True, False], ids=["worker busy", "worker idle"])
@@ -149,11 +150,11 @@ def test_quick_edits_give_fresh_final_scores_and_share_a_waiting_job(editor, com
     values = ["fait", "programme", "pas_fait", "non_concerne", "fait"]
     with jobs_held() if held else contextlib.nullcontext():
         for n in range(10):
-            suivi.set_statut(user, collectivite.id, f"eci_1.2.{1 + n % 3}", values[n % 5])
+            statuts.set_statut(user, collectivite.id, f"eci_1.2.{1 + n % 3}", values[n % 5])
     run_jobs()
     state = _state(collectivite.id)
     assert state.scored_revision == state.edit_revision == 10  # never a stale final state
-    stored = evaluation.scores_for(collectivite.id, "eci")
+    stored = scores.scores_for(collectivite.id, "eci")
     for action_id, record in _expected_scores(collectivite.id).items():
         assert stored[action_id] == {name: getattr(record, name) for name in stored[action_id]}
     assert (len(computations) == 1) if held else (1 <= len(computations) <= 10)
@@ -165,7 +166,7 @@ def test_redis_down_the_edit_is_saved_and_scored_in_process(app, editor, monkeyp
     monkeypatch.setitem(app.extensions, "queue", RedisQueue(app, closed))
     monkeypatch.setitem(app.extensions, "hub", RedisHub(closed))
     user, collectivite = editor
-    suivi.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
+    statuts.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
     app.extensions["queue"].drain()
     state = _state(collectivite.id)
     assert state.scored_revision == state.edit_revision == 1
@@ -182,11 +183,11 @@ def test_a_redis_blip_at_enqueue_does_not_block_the_next_edit(app, editor, monke
     with monkeypatch.context() as outage:
         outage.setattr(queue.rq, "enqueue", lambda *args, **kwargs: (_ for _ in ()).throw(redis.ConnectionError("blip")))
         user, collectivite = editor
-        suivi.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
+        statuts.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
         queue.drain()
     state = _state(collectivite.id)
     assert state.scored_revision == state.edit_revision == 1
-    suivi.set_statut(user, collectivite.id, "eci_1.2.2", "fait")  # Redis is back
+    statuts.set_statut(user, collectivite.id, "eci_1.2.2", "fait")  # Redis is back
     assert [job.args for job in queue.rq.jobs] == [(collectivite.id, "eci")]
 
 
@@ -228,7 +229,7 @@ def test_the_stale_scores_sweep_enqueues_what_no_job_will_score(editor, monkeypa
     user, collectivite = editor
     with monkeypatch.context() as lost:
         lost.setattr(suivi, "enqueue_rescore", lambda *ids: None)
-        suivi.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
+        statuts.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
     assert enqueue_stale_rescores() == 1
     run_jobs()
     state = _state(collectivite.id)
@@ -240,7 +241,7 @@ def test_rescore_stale_command_rescores_edited_outdated_and_unscored(runner, edi
     user, collectivite = editor
     other_user, other = make_editor()
     act_as(user)
-    suivi.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
+    statuts.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
     run_jobs()
     state = _state(collectivite.id)
     with system_work():
@@ -254,7 +255,7 @@ def test_rescore_stale_command_rescores_edited_outdated_and_unscored(runner, edi
     assert result.exit_code == 0, result.output
     assert "2 score(s) recalculé(s)" in result.output
     assert evaluation.stale_score_keys() == []
-    assert evaluation.scores_for(other.id, "eci")["eci_1.1.1"]["point_fait"] == 5.0
+    assert scores.scores_for(other.id, "eci")["eci_1.1.1"]["point_fait"] == 5.0
     assert "0 score(s)" in runner.invoke(args=["scores", "rescore", "--stale"]).output
 
 

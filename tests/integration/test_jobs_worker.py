@@ -15,8 +15,8 @@ from app.extensions import db
 from app.live import collectivite_topic, current_hub
 from app.models import Action, ScoreState
 from app.queue import current_queue
-from app.services import suivi
-from app.services.evaluation import scores_for
+from app.services import statuts
+from app.services.scores import scores_for
 from tests.suivi_content import make_editor
 
 pytestmark = pytest.mark.postgres
@@ -51,14 +51,15 @@ def cae(app_context, shared_dir):
 
 def test_edits_saved_while_the_worker_is_busy_are_scored_and_pushed_once(cae, worker_process):
     user, collectivite = make_editor()
-    scores_for(collectivite.id, "cae")
+    evaluation.rescore(collectivite.id, "cae")  # the page's first scores
+    db.session.commit()
     hub = current_hub()
     subscription = hub.subscribe([collectivite_topic(collectivite.id)])
     try:
         os.kill(worker_process.pid, signal.SIGSTOP)  # busy elsewhere: the first edit's job stays queued
         try:
             for n, tache in enumerate(cae):
-                suivi.set_statut(user, collectivite.id, tache, ("fait", "programme")[n % 2])
+                statuts.set_statut(user, collectivite.id, tache, ("fait", "programme")[n % 2])
         finally:
             os.kill(worker_process.pid, signal.SIGCONT)
         deadline = time.monotonic() + 30

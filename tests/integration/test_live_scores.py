@@ -19,9 +19,9 @@ from sqlalchemy import delete, update
 
 from app.live import CLOSE_FORBIDDEN, KEEPALIVE, collectivite_topic, current_hub, make_hub, revocation_topic
 from app.models import Membership, User
-from app.services import accounts, suivi
+from app.services import accounts, evaluation, personnalisation, statuts
 from app.rls import act_as, system_work
-from app.services.evaluation import scores_for
+from app.services.scores import scores_for
 from tests.factories import add_member, login, make_user
 from tests.suivi_content import make_editor, run_jobs, tiny_content  # noqa: F401 (fixture)
 
@@ -49,7 +49,8 @@ def _pushed_ids(html: str) -> set[str]:
 
 def _pushed_after(edit, collectivite) -> str:
     """What an open page of the collectivité is pushed once `edit` is re-scored."""
-    scores_for(collectivite.id, "eci")  # the page was rendered once: scores exist
+    evaluation.rescore(collectivite.id, "eci")  # the page was rendered once: scores exist
+    db.session.commit()
     hub = current_hub()
     subscription = hub.subscribe([collectivite_topic(collectivite.id)])
     try:
@@ -62,7 +63,7 @@ def _pushed_after(edit, collectivite) -> str:
 
 def test_an_edit_pushes_the_changed_nodes_and_the_totals_to_subscribers(editor):
     user, collectivite = editor
-    html = _pushed_after(lambda: suivi.set_statut(user, collectivite.id, "eci_1.1.1", "fait"), collectivite)
+    html = _pushed_after(lambda: statuts.set_statut(user, collectivite.id, "eci_1.1.1", "fait"), collectivite)
     assert _pushed_ids(html) == {"score-eci-1-1-1", "score-eci-1-1", "score-eci-1", "score-eci"}
     assert "<html" not in html
     # The very fragment the pages include on first load, with the out-of-band flag.
@@ -78,7 +79,7 @@ def test_other_collectivites_get_nothing(editor):
     hub = current_hub()
     subscription = hub.subscribe([collectivite_topic(other.id)])
     try:
-        suivi.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
+        statuts.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
         run_jobs()
         assert subscription.get(timeout=0.3) is None
     finally:
@@ -111,7 +112,7 @@ def test_a_reader_receives_the_pushed_scores_on_a_real_websocket(app, client, ed
     topic = collectivite_topic(collectivite.id)
     ws = _open_socket(client, live_server, reader, collectivite)
     try:
-        suivi.set_statut(user, collectivite.id, "eci_1.2.1", "programme")
+        statuts.set_statut(user, collectivite.id, "eci_1.2.1", "programme")
         run_jobs()
         message = _next_message(ws)
     finally:
@@ -164,7 +165,7 @@ def _next_message(ws, seconds: float = 20) -> str:
 def test_a_push_made_between_the_page_load_and_the_websocket_is_not_lost(app, client, editor, live_server):
     user, collectivite = editor
     scores_for(collectivite.id, "eci")  # the page is rendered...
-    suivi.set_statut(user, collectivite.id, "eci_1.2.1", "programme")  # ... an edit is pushed ...
+    statuts.set_statut(user, collectivite.id, "eci_1.2.1", "programme")  # ... an edit is pushed ...
     run_jobs()
     # ... then the websocket opens: the push is replayed (in-process hub), or this process's Redis
     # listener is too recent to have seen it and the current scores are sent (Redis hub).
@@ -238,7 +239,8 @@ def test_removing_a_member_closes_their_sockets_on_that_collectivite_at_once(app
                for user, place in ((reader, collectivite), (reader, elsewhere), (other_reader, collectivite))]
     removed, same_user_elsewhere, other_member = sockets
     try:
-        accounts.remove_member(collectivite.id, reader.id)
+        with system_work():  # an admin's removal, in short
+            accounts.remove_member(collectivite.id, reader.id)
         assert _received_until_closed_for_rights(removed) == [_rights_changed_notice()]
         _assert_open(same_user_elsewhere, elsewhere)
         _assert_open(other_member, collectivite)
@@ -255,7 +257,8 @@ def test_a_role_change_closes_the_members_sockets_and_a_page_opened_later_stays_
     _, collectivite = editor
     ws, membership = _reader_socket(client, live_server, collectivite)
     try:
-        accounts.change_role(collectivite.id, membership.user_id, "edition")  # still reads: its controls are stale
+        with system_work():
+            accounts.change_role(collectivite.id, membership.user_id, "edition")  # still reads: its controls are stale
         assert _received_until_closed_for_rights(ws) == [_rights_changed_notice()]
     finally:
         if ws.connected:
@@ -277,8 +280,9 @@ def test_a_role_change_committed_while_the_socket_subscribes_closes_it(app, clie
 
     def subscribe_after_a_role_change(topics):
         # Committed after the handshake's rights check, its revocation published before this subscription.
-        db.session.execute(update(Membership).where(Membership.user_id == reader.id).values(role="lecture"))
-        db.session.commit()
+        with system_work():
+            db.session.execute(update(Membership).where(Membership.user_id == reader.id).values(role="lecture"))
+            db.session.commit()
         return subscribe(topics)
 
     monkeypatch.setattr(hub, "subscribe", subscribe_after_a_role_change)
@@ -298,14 +302,15 @@ def test_only_committed_role_changes_and_removals_are_revoked(app, editor, monke
         add_member(user, collectivite, role)
     revoked = []
     monkeypatch.setattr(current_hub(), "revoke", lambda collectivite_id, user_id: revoked.append((collectivite_id, user_id)))
-    accounts.change_role(collectivite.id, members["lecture"].id, "lecture")  # the same role
-    membership = db.session.get(Membership, (members["edition"].id, collectivite.id))
-    membership.role = "admin"
-    db.session.flush()
-    db.session.rollback()
-    assert revoked == []
-    accounts.change_role(collectivite.id, members["edition"].id, "lecture")
-    accounts.remove_member(collectivite.id, members["lecture"].id)
+    with system_work():  # an admin's changes, in short
+        accounts.change_role(collectivite.id, members["lecture"].id, "lecture")  # the same role
+        membership = db.session.get(Membership, (members["edition"].id, collectivite.id))
+        membership.role = "admin"
+        db.session.flush()
+        db.session.rollback()
+        assert revoked == []
+        accounts.change_role(collectivite.id, members["edition"].id, "lecture")
+        accounts.remove_member(collectivite.id, members["lecture"].id)
     assert revoked == [(collectivite.id, members["edition"].id), (collectivite.id, members["lecture"].id)]
 
 
@@ -348,7 +353,7 @@ def test_a_real_websocket_opens_from_the_sites_origins_only(app, client, editor,
 
 def test_a_reponse_that_desactive_an_action_pushes_its_statut_control_to_re_fetch(client, editor):
     user, collectivite = editor
-    html = _pushed_after(lambda: suivi.set_reponse(user, collectivite.id, "compost", "NON"), collectivite)
+    html = _pushed_after(lambda: personnalisation.set_reponse(user, collectivite.id, "compost", "NON"), collectivite)
     reloaded = set(re.findall(r'<span id="(statuts-action_statut-[^"]+)" class="tet-statut" hx-swap-oob="true"', html))
     assert {"statuts-action_statut-eci-2-2", "statuts-action_statut-eci-2-2-1"} <= reloaded
     assert "statuts-action_statut-eci-1-1" not in reloaded  # its personnalisation did not change
@@ -367,10 +372,12 @@ def test_a_page_whose_pushes_are_gone_gets_the_fresh_scores_when_its_websocket_o
     reader = make_user()
     add_member(reader, collectivite, "lecture")
     login(client, reader)
+    client.get(f"/collectivites/{collectivite.id}/referentiels/eci")  # the first scores enqueued, then stored
+    run_jobs()
     page = client.get(f"/collectivites/{collectivite.id}/referentiels/eci").get_data(as_text=True)
     ws_path = html_unescape(re.search(r'ws-connect="([^"]+)"', page).group(1))
     assert ws_path.endswith("?referentiel=eci&revision=0")
-    suivi.set_statut(user, collectivite.id, "eci_1.2.1", "programme")  # scored at revision 1
+    statuts.set_statut(user, collectivite.id, "eci_1.2.1", "programme")  # scored at revision 1
     run_jobs()
     monkeypatch.setitem(app.extensions, "hub", make_hub(app.config["REDIS_URL"]))  # nothing to replay
     ws = _connect(client, live_server, ws_path)

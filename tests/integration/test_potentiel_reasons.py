@@ -9,8 +9,7 @@ from app.filters import points_text, potentiel_note
 from app.live import collectivite_topic, current_hub, make_hub
 from app.models import ContentVersion, PersonnalisationRegle, Question, QuestionAction
 from app.persistence import utcnow
-from app.services import suivi
-from app.services.evaluation import scores_for
+from app.services import evaluation, personnalisation
 from tests.factories import login
 from tests.suivi_content import make_editor, run_jobs, tiny_content  # noqa: F401 (fixture)
 
@@ -42,13 +41,16 @@ def editor(client, rules):
 
 
 def page(client, cid, action_id=None) -> str:
+    """The page once its scores are stored (a first view enqueues them: the reasons need them)."""
     url = f"/collectivites/{cid}/referentiels/eci" + (f"/actions/{action_id}" if action_id else "")
+    client.get(url)
+    run_jobs()
     return client.get(url).get_data(as_text=True)
 
 
 def test_a_reduction_says_from_what_to_what_and_which_answer(client, editor):
     user, cid = editor
-    suivi.set_reponse(user, cid, "ressourcerie", "NON")
+    personnalisation.set_reponse(user, cid, "ressourcerie", "NON")
     run_jobs()
     html = page(client, cid, "eci_1")
     assert f"Potentiel réduit de 40 à 20 points car la collectivité a répondu « Non » à « {REEMPLOI} »." in html
@@ -71,7 +73,7 @@ def test_an_identity_rule_names_the_identity_and_a_rule_without_effect_says_so(c
 
 def test_a_desactivation_names_the_answer_and_its_subtree_points_to_it(client, editor):
     user, cid = editor
-    suivi.set_reponse(user, cid, "compost", "NON")
+    personnalisation.set_reponse(user, cid, "compost", "NON")
     run_jobs()
     assert "Désactivée car la collectivité a répondu « Non » à « Compostage collectif ? »." in page(client, cid, "eci_2.2")
     assert "Désactivée avec 2.2, par la personnalisation." in page(client, cid, "eci_2.2.1")
@@ -86,7 +88,7 @@ def test_a_score_rule_is_said_in_words(client, editor):
 
 def test_the_tree_says_why_its_potentiel_differs_from_the_referentiel(client, editor):
     user, cid = editor
-    suivi.set_reponse(user, cid, "ressourcerie", "NON")
+    personnalisation.set_reponse(user, cid, "ressourcerie", "NON")
     run_jobs()
     html = page(client, cid)
     assert "100 points au référentiel" in html
@@ -103,10 +105,11 @@ def test_the_tree_says_why_its_potentiel_differs_from_the_referentiel(client, ed
 def test_a_pushed_score_slot_says_why_its_potentiel_differs(app, monkeypatch, editor):
     user, cid = editor
     monkeypatch.setitem(app.extensions, "hub", make_hub(app.config["REDIS_URL"]))
-    scores_for(cid, "eci")
+    evaluation.rescore(cid, "eci")  # the page's scores
+    db.session.commit()
     subscription = current_hub().subscribe([collectivite_topic(cid)])
     try:
-        suivi.set_reponse(user, cid, "ressourcerie", "NON")
+        personnalisation.set_reponse(user, cid, "ressourcerie", "NON")
         run_jobs()
         pushed = subscription.get(timeout=5)
     finally:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Question, Reponse
-from app.services.evaluation import consequences_for
+from app.services.personnalisation import consequences_for
 from tests.conftest import PROJECT_ROOT, SHARED
 from tests.factories import add_member, login, make_collectivite, make_user
 

@@ -9,11 +9,11 @@ from app.extensions import db
 from app.models import Membership
 from app.policy import can
 from app.rls import system_work
-from app.services import evaluation
+from app.services import evaluation, statuts, suivi
 from tests.factories import add_member, login
 from tests.suivi_content import make_editor, run_jobs, tiny_content  # noqa: F401 (fixture)
 
-STATUT_POST_MAX_STATEMENTS = 13  # + the history merge lookup (same item, same person, last hour)
+STATUT_POST_MAX_STATEMENTS = 12  # + the history merge lookup (same item, same person, last hour)
 RESCORE_MAX_STATEMENTS = 5
 
 
@@ -58,18 +58,17 @@ def test_the_statut_post_reads_role_personnalisation_and_content_version_once(cl
     assert len(_reading(statements, "membership")) == 1
     assert len(_reading(statements, "reponse")) == 1
     assert len(_reading(statements, "content_version")) == 1
+    assert len(_reading(statements, "action_statut")) == 1  # the control's statuts and the edit's old value together
     assert len(_data_statements(statements)) <= STATUT_POST_MAX_STATEMENTS, "\n".join(statements)
 
 
 def test_a_rescore_reads_the_content_version_once_and_writes_the_scores_in_one_update(app_context, tiny_content):
-    from app.services import suivi
-
     user, collectivite = make_editor()
-    suivi.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
+    statuts.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
     run_jobs()
-    suivi.set_statut(user, collectivite.id, "eci_1.1.2", "programme")
+    statuts.set_statut(user, collectivite.id, "eci_1.1.2", "programme")
     run_jobs()
-    evaluation.bump_edit_revision(collectivite.id, "eci")
+    suivi.bump_edit_revision(collectivite.id, "eci")
     db.session.commit()
     cid = collectivite.id  # reloads the expired object: not the re-score's statement
     with statements_of_this_thread() as statements:

@@ -143,9 +143,7 @@ def test_archived_referentiel_is_hidden(client, tiny_cae, url):
 def test_breadcrumbs_are_built_by_the_service(app, tiny_cae):
     with app.test_request_context():
         detail = service.action_detail("cae", "cae_1.1")
-        workspace_root = [("Mes collectivités", "/collectivites")]
-        assert detail.breadcrumbs(workspace_root, "suivi", {"collectivite_id": 7}) == [
-            ("Mes collectivités", "/collectivites"),
+        assert service.action_crumbs(detail, "workspace", {"collectivite_id": 7}) == [
             ("Climat Air Énergie", "/collectivites/7/referentiels/cae"),
             ("1 Planification territoriale", "/collectivites/7/referentiels/cae/actions/cae_1"),
             ("1.1 Stratégie globale", None),

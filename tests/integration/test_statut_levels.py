@@ -7,8 +7,8 @@ import pytest
 
 from app.extensions import db
 from app.models import Collectivite
-from app.services import suivi
-from app.services.evaluation import scores_for
+from app.services import statuts
+from app.services.scores import scores_for
 from tests.factories import add_member, login, make_user
 from tests.integration.test_workspace_pages import HTMX, action_url, post_statut
 from tests.suivi_content import make_editor, run_jobs, tiny_content  # noqa: F401 (fixture)
@@ -48,7 +48,7 @@ def test_a_sous_action_statut_flags_its_taches_in_the_same_response(client, edit
 
 def test_a_tache_under_a_sous_action_with_a_statut_says_it_does_not_count(client, editor):
     user, cid = editor
-    suivi.set_statut(user, cid, "eci_1.2", "non_concerne")
+    statuts.set_statut(user, cid, "eci_1.2", "non_concerne")
     page = client.get(action_url(cid, "eci_1.2.1")).get_data(as_text=True)
     assert "Non pris en compte" in page and "(« Non concerné »)" in page
     assert "remettez celui de la sous-action à « Non renseigné »" in page
@@ -61,8 +61,8 @@ def test_a_tache_under_a_sous_action_with_a_statut_says_it_does_not_count(client
 
 def test_switching_the_sous_action_back_makes_the_taches_count_again(client, editor):
     user, cid = editor
-    suivi.set_statut(user, cid, "eci_1.2.1", "fait")
-    suivi.set_statut(user, cid, "eci_1.2", "pas_fait")
+    statuts.set_statut(user, cid, "eci_1.2.1", "fait")
+    statuts.set_statut(user, cid, "eci_1.2", "pas_fait")
     run_jobs()
     assert scores_for(cid, "eci")["eci_1.2"]["point_fait"] == 0  # the sous-action's statut counts, not the tâche's
 
@@ -75,8 +75,8 @@ def test_switching_the_sous_action_back_makes_the_taches_count_again(client, edi
 
 def test_readers_see_the_rule_too_and_leaves_get_no_note(client, editor):
     user, cid = editor
-    suivi.set_statut(user, cid, "eci_1.2", "programme")
-    suivi.set_statut(user, cid, "eci_2.1", "fait")  # a sous-action without tâches
+    statuts.set_statut(user, cid, "eci_1.2", "programme")
+    statuts.set_statut(user, cid, "eci_2.1", "fait")  # a sous-action without tâches
     reader = make_user()
     add_member(reader, db.session.get(Collectivite, cid), "lecture")
     login(client, reader)
@@ -88,6 +88,6 @@ def test_readers_see_the_rule_too_and_leaves_get_no_note(client, editor):
 
 def test_a_sous_action_without_its_own_statut_flags_nothing(client, editor):
     user, cid = editor
-    suivi.set_statut(user, cid, "eci_1.2.1", "fait")
+    statuts.set_statut(user, cid, "eci_1.2.1", "fait")
     page = client.get(action_url(cid, "eci_1.2")).get_data(as_text=True)
     assert "s'applique à toute la sous-action" not in page and "Non pris en compte" not in page

@@ -7,11 +7,11 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import ActionStatut, HistoryEntry, Precision, Reponse, ScoreState
-from app.services import suivi
+from app.services import personnalisation, precisions, statuts, suivi
 from app.services.suivi import InvalidEdit
 from tests.factories import add_member, make_user
 from app.persistence import utcnow
-from app.services.evaluation import scores_for
+from app.services.scores import scores_for
 from tests.suivi_content import make_editor, run_jobs, tiny_content  # noqa: F401 (fixture)
 
 
@@ -31,8 +31,8 @@ def _history(collectivite_id):
 
 def test_a_statut_is_saved_with_its_history_then_scored(editor):
     user, collectivite = editor
-    suivi.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
-    suivi.set_statut(user, collectivite.id, "eci_1.1.1", "detaille", ("50", "25,5", 24.5))
+    statuts.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
+    statuts.set_statut(user, collectivite.id, "eci_1.1.1", "detaille", ("50", "25,5", 24.5))
     run_jobs()
     statut = db.session.scalar(select(ActionStatut))
     assert (statut.avancement, statut.fait, statut.programme, statut.pas_fait) == ("detaille", 0.5, 0.255, 0.245)
@@ -48,7 +48,7 @@ def test_a_statut_is_saved_with_its_history_then_scored(editor):
 
 def test_non_concerne_sets_concerne_false_and_redistributes(editor):
     user, collectivite = editor
-    suivi.set_statut(user, collectivite.id, "eci_1.2.1", "non_concerne")
+    statuts.set_statut(user, collectivite.id, "eci_1.2.1", "non_concerne")
     run_jobs()
     statut = db.session.scalar(select(ActionStatut))
     assert (statut.avancement, statut.concerne) == ("non_renseigne", False)
@@ -59,8 +59,8 @@ def test_non_concerne_sets_concerne_false_and_redistributes(editor):
 
 def test_setting_the_same_statut_again_writes_nothing(editor):
     user, collectivite = editor
-    suivi.set_statut(user, collectivite.id, "eci_1.1.1", "programme")
-    suivi.set_statut(user, collectivite.id, "eci_1.1.1", "programme")
+    statuts.set_statut(user, collectivite.id, "eci_1.1.1", "programme")
+    statuts.set_statut(user, collectivite.id, "eci_1.1.1", "programme")
     assert len(_history(collectivite.id)) == 1
     assert _state(collectivite.id).edit_revision == 1
 
@@ -80,17 +80,17 @@ def test_setting_the_same_statut_again_writes_nothing(editor):
 def test_invalid_statuts_are_refused_and_nothing_is_written(editor, action_id, value, detail, message):
     user, collectivite = editor
     with pytest.raises(InvalidEdit, match=message):
-        suivi.set_statut(user, collectivite.id, action_id, value, detail)
+        statuts.set_statut(user, collectivite.id, action_id, value, detail)
     assert db.session.scalar(select(func.count()).select_from(ActionStatut)) == 0
     assert _history(collectivite.id) == [] and _state(collectivite.id) is None
 
 
 def test_desactivated_actions_cannot_be_edited(editor):
     user, collectivite = editor
-    suivi.set_statut(user, collectivite.id, "eci_2.2.1", "fait")
-    assert suivi.set_reponse(user, collectivite.id, "compost", "non") == "NON"
+    statuts.set_statut(user, collectivite.id, "eci_2.2.1", "fait")
+    assert personnalisation.set_reponse(user, collectivite.id, "compost", "non") == "NON"
     with pytest.raises(InvalidEdit, match="désactivée"):
-        suivi.set_statut(user, collectivite.id, "eci_2.2.1", "pas_fait")
+        statuts.set_statut(user, collectivite.id, "eci_2.2.1", "pas_fait")
     run_jobs()
     assert scores_for(collectivite.id, "eci")["eci_2.2"]["desactive"] is True
 
@@ -101,23 +101,23 @@ def test_readers_and_strangers_cannot_write(editor):
     add_member(reader, collectivite, "lecture")
     for user in (reader, stranger):
         with pytest.raises(PermissionError):
-            suivi.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
+            statuts.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
         with pytest.raises(PermissionError):
-            suivi.set_reponse(user, collectivite.id, "compost", "OUI")
+            personnalisation.set_reponse(user, collectivite.id, "compost", "OUI")
         with pytest.raises(PermissionError):
-            suivi.set_precision(user, collectivite.id, "eci_1", "texte")
+            precisions.set_precision(user, collectivite.id, "eci_1", "texte")
     assert _history(collectivite.id) == []
 
 
 def test_reponses_are_validated_saved_cleared_and_rescore_every_referentiel(editor):
     user, collectivite = editor
     with pytest.raises(InvalidEdit, match="OUI ou NON"):
-        suivi.set_reponse(user, collectivite.id, "compost", "peut-être")
+        personnalisation.set_reponse(user, collectivite.id, "compost", "peut-être")
     with pytest.raises(InvalidEdit, match="question inconnue"):
-        suivi.set_reponse(user, collectivite.id, "inconnue", "OUI")
-    assert suivi.set_reponse(user, collectivite.id, "compost", "oui") == "OUI"
+        personnalisation.set_reponse(user, collectivite.id, "inconnue", "OUI")
+    assert personnalisation.set_reponse(user, collectivite.id, "compost", "oui") == "OUI"
     assert db.session.scalar(select(Reponse.value)) == "OUI"
-    assert suivi.set_reponse(user, collectivite.id, "compost", "") is None
+    assert personnalisation.set_reponse(user, collectivite.id, "compost", "") is None
     assert db.session.scalar(select(func.count()).select_from(Reponse)) == 0
     assert _history(collectivite.id) == []  # answered then cleared within the hour: nothing changed
     assert _state(collectivite.id).edit_revision == 2
@@ -125,11 +125,11 @@ def test_reponses_are_validated_saved_cleared_and_rescore_every_referentiel(edit
 
 def test_precisions_are_saved_replaced_and_removed_without_rescoring(editor):
     user, collectivite = editor
-    suivi.set_precision(user, collectivite.id, "eci_1", "  Délibération **2024**  ")
+    precisions.set_precision(user, collectivite.id, "eci_1", "  Délibération **2024**  ")
     assert db.session.scalar(select(Precision.texte)) == "Délibération **2024**"
     with pytest.raises(InvalidEdit, match="dépasse"):
-        suivi.set_precision(user, collectivite.id, "eci_1", "x" * (suivi.PRECISION_MAX_LENGTH + 1))
-    suivi.set_precision(user, collectivite.id, "eci_1", "")
+        precisions.set_precision(user, collectivite.id, "eci_1", "x" * (precisions.PRECISION_MAX_LENGTH + 1))
+    precisions.set_precision(user, collectivite.id, "eci_1", "")
     assert db.session.scalar(select(func.count()).select_from(Precision)) == 0
     assert _history(collectivite.id) == []  # written then removed within the hour: nothing changed
     assert _state(collectivite.id) is None
@@ -143,7 +143,7 @@ def test_the_edit_is_committed_before_the_rescore_is_enqueued(editor, monkeypatc
 
     monkeypatch.setattr(suivi, "enqueue_rescore", broken_queue)
     with pytest.raises(RuntimeError):
-        suivi.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
+        statuts.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
     db.session.rollback()
     assert db.session.scalar(select(ActionStatut.avancement)) == "fait"
     assert len(_history(collectivite.id)) == 1 and _state(collectivite.id).edit_revision == 1
@@ -152,7 +152,7 @@ def test_the_edit_is_committed_before_the_rescore_is_enqueued(editor, monkeypatc
 def test_a_precision_markdown_cannot_refuse_is_refused_with_a_french_message(editor):
     user, collectivite = editor
     with pytest.raises(InvalidEdit, match="imbrique trop de citations"):
-        suivi.set_precision(user, collectivite.id, "eci_1", ">" * 400 + " trop profond")
+        precisions.set_precision(user, collectivite.id, "eci_1", ">" * 400 + " trop profond")
     assert db.session.scalar(select(func.count()).select_from(Precision)) == 0 and _history(collectivite.id) == []
 
 
@@ -171,22 +171,22 @@ def archived_referentiel(tiny_content):
 
 
 def test_archived_referentiels_are_skipped_by_edits_rescores_and_stale_keys(editor, archived_referentiel, monkeypatch):
-    from app.services import workspace
+    from app.services import referentiels
     from app.services.evaluation import stale_score_keys
 
     user, collectivite = editor
     with pytest.raises(InvalidEdit, match="action inconnue"):
-        suivi.set_statut(user, collectivite.id, "old_1.1", "fait")
+        statuts.set_statut(user, collectivite.id, "old_1.1", "fait")
     db.session.add(ActionStatut(collectivite_id=collectivite.id, referentiel_id="old", action_id="old_1.1",
                                 avancement="fait", concerne=True, modified_at=utcnow()))
     db.session.commit()
     enqueued = []
     monkeypatch.setattr(suivi, "enqueue_rescore", lambda cid, referentiel_id: enqueued.append(referentiel_id))
-    suivi.set_reponse(user, collectivite.id, "compost", "OUI")
+    personnalisation.set_reponse(user, collectivite.id, "compost", "OUI")
     assert enqueued == ["eci"]
     assert db.session.get(ScoreState, (collectivite.id, "old")) is None
     assert stale_score_keys() == [(collectivite.id, "eci")]  # the archived statut's pair is left out
-    assert workspace.referentiel_links() == [("eci", "Économie circulaire (test)")]
+    assert referentiels.referentiel_links() == [("eci", "Économie circulaire (test)")]
 
 
 # History merging -----------------------------------------------------------------------------------
@@ -200,11 +200,11 @@ def _age_history(collectivite_id, minutes):
 
 def test_edits_of_one_item_by_one_person_within_an_hour_make_one_entry(editor):
     user, collectivite = editor
-    suivi.set_reponse(user, collectivite.id, "compost", "OUI")
-    suivi.set_statut(user, collectivite.id, "eci_1.1.1", "programme")
+    personnalisation.set_reponse(user, collectivite.id, "compost", "OUI")
+    statuts.set_statut(user, collectivite.id, "eci_1.1.1", "programme")
     _age_history(collectivite.id, 59)
-    suivi.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
-    suivi.set_statut(user, collectivite.id, "eci_1.1.2", "fait")
+    statuts.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
+    statuts.set_statut(user, collectivite.id, "eci_1.1.2", "fait")
     entries = {(h.kind, h.key): h for h in _history(collectivite.id)}
     assert len(entries) == 3
     merged = entries["statut", "eci_1.1.1"]
@@ -216,21 +216,21 @@ def test_an_hour_later_or_another_person_makes_a_new_entry(editor):
     user, collectivite = editor
     colleague = make_user()
     add_member(colleague, collectivite, "edition")
-    suivi.set_statut(user, collectivite.id, "eci_1.1.1", "programme")
+    statuts.set_statut(user, collectivite.id, "eci_1.1.1", "programme")
     _age_history(collectivite.id, 61)
-    suivi.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
-    suivi.set_statut(colleague, collectivite.id, "eci_1.1.1", "pas_fait")
-    suivi.set_statut(user, collectivite.id, "eci_1.1.1", "programme")
-    statuts = [(h.user_id, h.old_value and json.loads(h.old_value)["statut"], json.loads(h.new_value)["statut"])
+    statuts.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
+    statuts.set_statut(colleague, collectivite.id, "eci_1.1.1", "pas_fait")
+    statuts.set_statut(user, collectivite.id, "eci_1.1.1", "programme")
+    entries = [(h.user_id, h.old_value and json.loads(h.old_value)["statut"], json.loads(h.new_value)["statut"])
                for h in _history(collectivite.id)]
-    assert statuts == [(user.id, None, "programme"), (user.id, "programme", "fait"),
+    assert entries == [(user.id, None, "programme"), (user.id, "programme", "fait"),
                        (colleague.id, "fait", "pas_fait"), (user.id, "pas_fait", "programme")]
 
 
 def test_a_burst_back_to_the_value_before_it_leaves_no_entry(editor):
     user, collectivite = editor
-    suivi.set_statut(user, collectivite.id, "eci_1.1.1", "programme")
+    statuts.set_statut(user, collectivite.id, "eci_1.1.1", "programme")
     _age_history(collectivite.id, 120)
-    suivi.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
-    suivi.set_statut(user, collectivite.id, "eci_1.1.1", "programme")
+    statuts.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
+    statuts.set_statut(user, collectivite.id, "eci_1.1.1", "programme")
     assert len(_history(collectivite.id)) == 1 and _state(collectivite.id).edit_revision == 3

@@ -5,8 +5,18 @@ import re
 import pytest
 
 from app.extensions import db
-from app.models import ActionStatut, ContentVersion, HistoryEntry, PersonnalisationRegle, Precision, Question, Reponse
-from app.services import suivi
+from app.live import collectivite_topic, current_hub, make_hub
+from app.models import (
+    ActionStatut,
+    ContentVersion,
+    HistoryEntry,
+    PersonnalisationRegle,
+    Precision,
+    Question,
+    Reponse,
+    ScoreState,
+)
+from app.services import personnalisation, statuts
 from app.persistence import utcnow
 from app.rls import act_as
 from tests.factories import add_member, login, make_collectivite, make_user
@@ -36,6 +46,13 @@ def action_url(cid, action_id, suffix=""):
     return f"/collectivites/{cid}/referentiels/eci/actions/{action_id}{suffix}"
 
 
+def scored_page(client, url) -> str:
+    """The page once its scores are stored: a first view enqueues their computation."""
+    client.get(url)
+    run_jobs()
+    return client.get(url).get_data(as_text=True)
+
+
 def post_statut(client, cid, action_id, statut, **detail):
     return client.post(action_url(cid, action_id, "/statut"), data={"statut": statut, **detail}, headers=HTMX)
 
@@ -46,7 +63,7 @@ def post_statut(client, cid, action_id, statut, **detail):
 def test_reader_sees_tree_with_scores_and_live_socket_but_no_control(client, world):
     cid, users = world
     login(client, users["lecture"])
-    html = client.get(tree_url(cid)).get_data(as_text=True)
+    html = scored_page(client, tree_url(cid))
     assert re.search(rf'ws-connect="/ws/collectivites/{cid}\?referentiel=eci&amp;revision=\d+"', html)  # the page's score revision
     assert 'id="score-eci"' in html  # the référentiel totals
     assert 'id="score-eci-1"' in html and "tet-score-bar" in html
@@ -140,7 +157,7 @@ def test_statut_writes_are_refused_to_readers_and_anonymous(client, world):
 def test_reader_sees_the_statut_as_a_badge(client, world):
     cid, users = world
     act_as(users["edition"])
-    suivi.set_statut(users["edition"], cid, "eci_1.1.2", "pas_fait")
+    statuts.set_statut(users["edition"], cid, "eci_1.1.2", "pas_fait")
     login(client, users["lecture"])
     html = client.get(action_url(cid, "eci_1.1.2")).get_data(as_text=True)
     assert re.search(r'id="statuts-action_statut-eci-1-1-2".*?fr-badge--error[^>]*>Pas fait<', html, re.S)
@@ -160,7 +177,7 @@ def test_plain_form_post_redirects_to_the_action_page(client, world):
 def test_desactivated_actions_show_a_badge_and_refuse_statuts(client, world):
     cid, users = world
     act_as(users["edition"])
-    suivi.set_reponse(users["edition"], cid, "compost", "NON")
+    personnalisation.set_reponse(users["edition"], cid, "compost", "NON")
     login(client, users["edition"])
     children = client.get(action_url(cid, "eci_2.2", "/enfants"), headers=HTMX).get_data(as_text=True)
     assert "Désactivée" in children and 'id="statut-eci-2-2-1"' not in children
@@ -175,8 +192,26 @@ def test_reduced_potentiel_is_shown_on_the_action(client, world):
     db.session.add(ContentVersion(id=525252, content_hash="tiny-reduit", source="tests", loaded_at=utcnow()))
     db.session.commit()
     login(client, users["lecture"])
-    html = client.get(action_url(cid, "eci_1.2")).get_data(as_text=True)
+    html = scored_page(client, action_url(cid, "eci_1.2"))
     assert "Potentiel réduit de 30 à 15 points pour toutes les collectivités" in html
+
+
+def test_a_page_without_scores_only_reads_and_the_push_fills_it(app, client, world, monkeypatch):
+    """Reads only read: no score row is written by the page, its re-score is enqueued, and its
+    push brings the scores; the page tells its websocket it has none (revision -1)."""
+    cid, users = world
+    monkeypatch.setitem(app.extensions, "hub", make_hub(app.config["REDIS_URL"]))
+    login(client, users["lecture"])
+    subscription = current_hub().subscribe([collectivite_topic(cid)])
+    try:
+        html = client.get(tree_url(cid)).get_data(as_text=True)
+        assert db.session.get(ScoreState, (cid, "eci")) is None
+        assert "revision=-1" in html and 'id="score-eci-1" class="tet-score"><span class="tet-score__none"' in html
+        run_jobs()
+        pushed = subscription.get(timeout=5)
+    finally:
+        current_hub().unsubscribe(subscription)
+    assert '<span id="score-eci-1" class="tet-score" hx-swap-oob="true">' in pushed and "tet-score-bar" in pushed
 
 
 # Précision -----------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The import rules of ARCHITECTURE.md that keep the layers apart, checked on the source (AST).
 
-- app/scoring imports only the standard library and app.scoring.*;
+- app/scoring imports only the standard library and app.scoring.*; app/dashboards the standard
+  library and app.dashboards.*; app/charts.py the standard library and app.dashboards;
 - services never import routes; models import no service, route or job; the queue imports no job;
 - no module imports another module's private names (`from app.services.x import _helper`).
 """
@@ -32,8 +33,9 @@ def sources(*parts: str) -> list[Path]:
     return sorted(APP.joinpath(*parts).rglob("*.py"))
 
 
-def scoring_allows(module: str) -> bool:
-    if module == "app.scoring" or module.startswith(("app.scoring.", ".")):
+def pure_allows(module: str, package: str = "app.scoring") -> bool:
+    """Standard library, relative imports and `package` (a pure package) only."""
+    if module.startswith(".") or is_under(module, package):
         return True
     return module.split(".")[0] in sys.stdlib_module_names
 
@@ -44,8 +46,14 @@ def is_under(module: str, package: str) -> bool:
 
 @pytest.mark.parametrize("path", sources("scoring"), ids=lambda p: p.name)
 def test_scoring_is_pure(path):
-    forbidden = [module for module in modules_of(path) if not scoring_allows(module)]
+    forbidden = [module for module in modules_of(path) if not pure_allows(module)]
     assert not forbidden, f"{path.name} imports {forbidden} (only stdlib and app.scoring.* allowed)"
+
+
+@pytest.mark.parametrize("path", [*sources("dashboards"), APP / "charts.py"], ids=lambda p: str(p.relative_to(APP)))
+def test_dashboards_and_charts_are_pure(path):
+    forbidden = [module for module in modules_of(path) if not pure_allows(module, "app.dashboards")]
+    assert not forbidden, f"{path.name} imports {forbidden} (only stdlib and app.dashboards.* allowed)"
 
 
 @pytest.mark.parametrize("path", sources("services"), ids=lambda p: p.name)
@@ -73,10 +81,11 @@ def test_the_checks_catch_the_usual_suspects(tmp_path):
         "from app.models import Action\nfrom app.extensions import db\nimport math\nfrom app.scoring import tree\n"
         "from app.routes.suivi import bp\nfrom app.services.suivi import _commit\n"
     )
-    assert [m for m in modules_of(sample) if not scoring_allows(m)] == [
+    assert [m for m in modules_of(sample) if not pure_allows(m)] == [
         "flask", "sqlalchemy", "redis", "rq", "yaml", "app.models", "app.extensions", "app.routes.suivi",
         "app.services.suivi",
     ]
+    assert "app.scoring" in [m for m in modules_of(sample) if not pure_allows(m, "app.dashboards")]
     assert [m for m in modules_of(sample) if is_under(m, "app.routes")] == ["app.routes.suivi"]
     assert [n for _m, names in imports_of(sample) for n in names if n.startswith("_")] == ["_commit"]
 

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.commands.bench_scoring import benchmark_inputs
+from benchmarks.scoring import benchmark_inputs
 from app.scoring import SCORE_FIELDS, Consequence, Statut, prepare_tree, score_referentiel
 from app.scoring.engine import _RoundingCache
 from tests.unit.scoring.helpers import SMALL_TREE, consequence, score

@@ -16,14 +16,14 @@ from pathlib import Path
 import click
 import flask_migrate
 from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
-from app.bench_support import temporary_database
-from app.commands import bench_cli
 from app.content_loader import check_dir
 from app.content_loader.store import store
 from app.extensions import db
 from app.models.content import Action, Referentiel
+from benchmarks.support import temporary_database
 
 WARM_UP = 5
 MAX_REQUESTS = 200
@@ -33,9 +33,10 @@ SECTION_COLUMNS = (Action.description, Action.contexte, Action.exemples, Action.
                    Action.preuve, Action.perimetre_evaluation, Action.reduction_potentiel)
 
 
-@bench_cli.command("content")
+@click.command("content")
+@with_appcontext
 @click.option("--requests", "max_requests", default=MAX_REQUESTS, show_default=True, help="Requêtes mesurées par page (au plus).")
-def bench_content(max_requests: int) -> None:
+def bench_content_command(max_requests: int) -> None:
     """Chargement du corpus 2025 et temps serveur des pages référentiel (SQLite et PostgreSQL)."""
     corpus = Path(current_app.root_path).parent.parent / "shared" / "referentiels" / "2025" / "markdown"
     started = time.perf_counter()

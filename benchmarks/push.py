@@ -34,7 +34,23 @@ from sqlalchemy import select
 
 from app import create_app
 from app.auth import hash_password
-from app.bench_support import (
+from app.config import PROJECT_ROOT, normalise_database_url
+from app.extensions import db
+from app.filters import dom_id, format_percent
+from app.fragments import score_update_html
+from app.live import channel_prefix, collectivite_topic
+from app.models import Action, ActionStatut, Collectivite, Membership, Referentiel, ScoreState, User
+from app.scoring import SCORE_FIELDS, Statut, score_referentiel
+from app.scoring.avancement import AVANCEMENT_FRACTIONS
+from app.scoring.desactivation import desactivation_source, desactivees
+from app.services import evaluation
+from app.persistence import utcnow
+from app.services.collectivites import normalise_search
+from app.services.personnalisation import consequences_for
+from app.services.scores import scores_for
+from app.services.scoring_content import scoring_content_from_db
+from app.services.suivi import bump_edit_revision
+from benchmarks.support import (
     BenchError,
     HttpSession,
     Servers,
@@ -45,18 +61,6 @@ from app.bench_support import (
     run_flask,
     temporary_database,
 )
-from app.commands import bench_cli
-from app.config import PROJECT_ROOT, normalise_database_url
-from app.extensions import db
-from app.filters import dom_id, format_percent
-from app.fragments import score_update_html
-from app.live import channel_prefix, collectivite_topic
-from app.models import Action, ActionStatut, Collectivite, Membership, Referentiel, ScoreState, User
-from app.scoring import SCORE_FIELDS, Statut, score_referentiel
-from app.services import evaluation
-from app.persistence import utcnow
-from app.services.collectivites import normalise_search
-from app.services.scoring_content import scoring_content_from_db
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -71,7 +75,6 @@ SETTLE_TIMEOUT_SECONDS = 15.0
 WARM_UP_EDITS = 5
 LOGIN_THREADS = 4  # argon2 verification is CPU- and memory-heavy on purpose
 # The statuts the bench writes, as the engine reads them (fait, programmé, pas fait).
-AVANCEMENTS = {"fait": (1.0, 0.0, 0.0), "pas_fait": (0.0, 0.0, 1.0)}
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,8 @@ def create_accounts(count: int, referentiel_id: str) -> list[Account]:
         accounts.append(Account(collectivite.id, editor.email, viewer.email))
     db.session.commit()
     for account in accounts:
-        evaluation.scores_for(account.collectivite_id, referentiel_id)  # first scores, as a first page view would
+        evaluation.rescore(account.collectivite_id, referentiel_id)  # first scores, as the job a first page view enqueues
+        db.session.commit()
     return accounts
 
 
@@ -143,11 +147,12 @@ def plan_edits(collectivite_id: int, referentiel_id: str, count: int) -> list[Pl
         .order_by(Action.id)
     ).all()
     parents = {action.parent_id for action in actions}
-    scores = evaluation.scores_for(collectivite_id, referentiel_id)
+    scores = scores_for(collectivite_id, referentiel_id)
+    switched_off = desactivees(consequences_for(collectivite_id))
     taches = [
         (action.id, scores[action.id]["point_potentiel"]) for action in actions
         if action.id not in parents and scores.get(action.id, {}).get("point_potentiel")
-        and not evaluation.is_desactive(collectivite_id, action.id)
+        and desactivation_source(action.id, switched_off) is None
     ]
     if not taches:
         raise BenchError(f"aucune tâche notée dans le référentiel {referentiel_id}")
@@ -171,8 +176,8 @@ def count_lost_edits(accounts: list[Account], plan: list[PlannedEdit], done: dic
         stored = dict(db.session.execute(
             select(ActionStatut.action_id, ActionStatut.avancement).where(ActionStatut.collectivite_id == collectivite_id)
         ).all())
-        statuts = [Statut(action_id, AVANCEMENTS.get(avancement), True) for action_id, avancement in stored.items()]
-        table = score_referentiel(content.trees[referentiel_id], statuts, evaluation.consequences_for(collectivite_id))
+        statuts = [Statut(action_id, AVANCEMENT_FRACTIONS.get(avancement), True) for action_id, avancement in stored.items()]
+        table = score_referentiel(content.trees[referentiel_id], statuts, consequences_for(collectivite_id))
         expected = {record.action_id: [getattr(record, name) for name in SCORE_FIELDS] for record in table.records()}
         scores = db.session.get(ScoreState, (collectivite_id, referentiel_id)).scores or {}
         last = {edit.action_id: edit.statut for edit in plan[: done.get(collectivite_id, 0)]}
@@ -322,8 +327,8 @@ def run_editors(servers: Servers, app: Flask, accounts: list[Account], referenti
         with app.test_request_context():
             paths = {
                 account.collectivite_id: (
-                    url_for("suivi.show_tree", collectivite_id=account.collectivite_id, referentiel_id=referentiel_id),
-                    {edit.action_id: url_for("suivi.set_statut", collectivite_id=account.collectivite_id,
+                    url_for("workspace.show_tree", collectivite_id=account.collectivite_id, referentiel_id=referentiel_id),
+                    {edit.action_id: url_for("statuts.set_statut", collectivite_id=account.collectivite_id,
                                              referentiel_id=referentiel_id, action_id=edit.action_id) for edit in plan},
                 )
                 for account in accounts
@@ -370,7 +375,7 @@ def time_job_computation(account: Account, referentiel_id: str, runs: int = 30) 
     timings = []
     for n in range(runs):
         statut.avancement = "fait" if n % 2 == 0 else "pas_fait"
-        evaluation.bump_edit_revision(account.collectivite_id, referentiel_id)
+        bump_edit_revision(account.collectivite_id, referentiel_id)
         db.session.commit()
         start = time.perf_counter()
         update = evaluation.rescore(account.collectivite_id, referentiel_id)
@@ -462,7 +467,7 @@ def print_report(results: list[RunResult], job_timings: list[float]) -> None:
             click.echo(f"erreur (K={result.editors}) : {error}")
 
 
-@bench_cli.command("push")
+@click.command("push")
 @click.option("--editors", "editor_counts", type=click.IntRange(1), multiple=True, default=(1, 50), show_default=True,
               help="Nombre K d'éditeurs simultanés (répétable).")
 @click.option("--edits", type=click.IntRange(1), default=20, show_default=True, help="Éditions par éditeur.")

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
-from app.commands import bench_cli
 from app.content_loader import check_dir
-from app.scenarios import STATUT_AVANCEMENTS, load_scenario
+from app.scenarios import load_scenario
 from app.scoring import Consequence, PreparedTree, ReferentielTree, Statut, prepare_tree, score_referentiel
+from app.scoring.avancement import AVANCEMENT_FRACTIONS
 from app.services.scoring_content import scoring_content_from_content
 
 ACTION_LEVELS = {"cae": 3, "eci": 2}
@@ -78,7 +79,7 @@ def benchmark_inputs(folder: Path) -> dict[str, tuple[PreparedTree, list[Statut]
 
     points = {entry["action_id"]: entry["value"] for entry in read("computed_points.json")}
     statuts = [
-        Statut(s["action_id"], STATUT_AVANCEMENTS.get(s["avancement"]), bool(s["concerne"]))
+        Statut(s["action_id"], AVANCEMENT_FRACTIONS.get(s["avancement"]), bool(s["concerne"]))
         for s in read("action_statut.json")
     ]
     consequences = {
@@ -97,7 +98,8 @@ def benchmark_inputs(folder: Path) -> dict[str, tuple[PreparedTree, list[Statut]
     return inputs
 
 
-@bench_cli.command("scoring")
+@click.command("scoring")
+@with_appcontext
 def bench_scoring_command() -> None:
     """Temps du moteur de score (médiane et p95, en ms)."""
     shared = _shared_dir()
