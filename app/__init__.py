@@ -33,9 +33,19 @@ def create_app(config: dict | None = None) -> Flask:
     from app.routes import register_blueprints
 
     register_filters(app)
+    init_transports(app)
     register_blueprints(app)
     register_cli(app)
     return app
+
+
+def init_transports(app: Flask) -> None:
+    """The live hub and the job queue, both chosen from REDIS_URL."""
+    from app.live import init_hub
+    from app.queue import init_queue
+
+    init_hub(app)
+    init_queue(app)
 
 
 @event.listens_for(Engine, "connect")

@@ -11,7 +11,7 @@ from flask import current_app, has_app_context
 
 from app.extensions import db
 from app.fragments import publish_score_update
-from app.queue import current_queue, enqueue_rescore, pending_key, wait_for_burst_end
+from app.queue import current_queue, enqueue_rescore, rescore_key
 from app.services.evaluation import rescore, stale_score_keys
 
 _worker_app = None
@@ -34,12 +34,9 @@ def app_context():
 
 
 def rescore_job(collectivite_id: int, referentiel_id: str) -> None:
-    """Re-score, store, and push the changed score fragments to the open pages."""
-    with app_context():
-        key = pending_key(collectivite_id, referentiel_id)
-        wait_for_burst_end(key)
-        # Cleared BEFORE the revision is read: the edits counted so far are this job's.
-        current_queue().clear_pending(key)
+    """Re-score, store, and push the changed score fragments to the open pages; one job of the
+    pair at a time (several workers): a push never overtakes a later one."""
+    with app_context(), current_queue().exclusive(rescore_key(collectivite_id, referentiel_id)):
         update = rescore(collectivite_id, referentiel_id)
         db.session.commit()
         if update is not None:
@@ -52,5 +49,5 @@ def enqueue_stale_rescores() -> int:
     with app_context():
         keys = stale_score_keys()
         for collectivite_id, referentiel_id in keys:
-            enqueue_rescore(collectivite_id, referentiel_id, count_edit=False)
+            enqueue_rescore(collectivite_id, referentiel_id)
     return len(keys)

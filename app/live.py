@@ -27,7 +27,8 @@ Redis pub/sub ignores the database number: the channels carry it (`live:db<N>:<t
 LIVE_CHANNEL_PREFIX setting), so that apps sharing a Redis server on different databases (two
 environments, the test suite and a bench) never hear each other.
 
-`init_hub(app)` picks one from REDIS_URL into app.extensions["hub"]; `current_hub()` returns it.
+`init_hub(app)` (called by create_app) picks one from REDIS_URL into app.extensions["hub"]; `current_hub()`
+returns it.
 """
 import itertools
 import logging
@@ -39,10 +40,10 @@ from collections.abc import Callable, Iterable
 from typing import Protocol
 
 import redis
-from redis.backoff import NoBackoff
 from redis.connection import parse_url
-from redis.retry import Retry
 from simple_websocket import ConnectionClosed
+
+from app.redis_connection import connect_redis
 
 log = logging.getLogger(__name__)
 
@@ -342,12 +343,6 @@ def collectivite_topic(collectivite_id: int) -> str:
 def revocation_topic(collectivite_id: int, user_id: int) -> str:
     """The topic of one user's open pages of one collectivité, for revocations only."""
     return f"{REVOCATION_PREFIX}collectivite:{collectivite_id}:user:{user_id}"
-
-
-def connect_redis(url: str, health_check_interval: float = 0) -> redis.Redis:
-    """A client that fails fast when Redis is down (one immediate retry) instead of stalling an edit."""
-    return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5, retry=Retry(NoBackoff(), 1),
-                                health_check_interval=health_check_interval)
 
 
 def channel_prefix(redis_url: str) -> str:

@@ -1,8 +1,8 @@
 """`flask bench push`: edit → pushed fragment latency on the production shape of this machine.
 
 A fresh PostgreSQL database (dropped at the end) and a dedicated Redis db (flushed), the demo
-content, then gunicorn gthread (1 process, 64 threads) and ONE RQ worker as subprocesses, warmed
-up by a few unmeasured edits. For each K, K collectivités each get an editor (édition) and a
+content, then gunicorn gthread (1 process, 64 threads) and --workers `flask worker` processes (1)
+as subprocesses, warmed up by a few unmeasured edits. For each K, K collectivités each get an editor (édition) and a
 viewer (lecture) who log in through the real form and open the tree page; the viewer's websocket
 is connected; the editor sets statuts of tâches by the page's htmx POST, one at a time, thinking
 --think-ms (±50 %) between two edits. Latency: from sending the POST to the viewer receiving the
@@ -65,6 +65,10 @@ from benchmarks.support import (
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 TARGETS_MS = {1: 50.0, 50: 150.0}
+# `flask worker` processes. A second one helps when the machine is busy (one job's round trips
+# overlap the other's; the jobs of one collectivité still run one at a time, see app.queue) but
+# costs CPU when it is not.
+DEFAULT_WORKERS = 1
 PASSWORD = "bench-mot-de-passe-2025"
 PUSH_TIMEOUT_SECONDS = 5.0
 SETTLE_TIMEOUT_SECONDS = 15.0
@@ -356,7 +360,7 @@ def run_editors(servers: Servers, app: Flask, accounts: list[Account], referenti
 def _cpu_seconds(servers: Servers) -> dict[str, float]:
     """CPU used so far by each process of the bench, then by the rest of the machine (PostgreSQL,
     Redis and whatever else runs there: other load skews the figures)."""
-    ours = {"gunicorn": servers.web.cpu_seconds(), "worker RQ": servers.worker.cpu_seconds(),
+    ours = {"gunicorn": servers.web.cpu_seconds(), "workers RQ": sum(w.cpu_seconds() for w in servers.workers),
             "client du bench": time.process_time()}
     return {**ours, "reste de la machine": machine_busy_seconds() - sum(ours.values())}
 
@@ -383,7 +387,8 @@ def time_job_computation(account: Account, referentiel_id: str, runs: int = 30) 
 
 def run_push_bench(editor_counts: list[int], edits: int, think_seconds: float, max_seconds: float,
                    referentiel_id: str = "cae", database_server_url: str = DEFAULT_DATABASE_URL,
-                   redis_url: str = DEFAULT_REDIS_URL, threads: int = 64, echo=click.echo) -> tuple[list[RunResult], list[float]]:
+                   redis_url: str = DEFAULT_REDIS_URL, threads: int = 64, workers: int = DEFAULT_WORKERS,
+                   echo=click.echo) -> tuple[list[RunResult], list[float]]:
     """The whole bench; returns one RunResult per K and the job computation timings (ms)."""
     secret_key = secrets.token_hex(32)
     with temporary_database(database_server_url) as database_url, flushed_redis(redis_url) as connection:
@@ -397,9 +402,9 @@ def run_push_bench(editor_counts: list[int], edits: int, think_seconds: float, m
             with app.app_context():
                 warm_up, job_account, *accounts = create_accounts(sum(editor_counts) + 2, referentiel_id)
                 job_timings = time_job_computation(job_account, referentiel_id)
-            echo(f"gunicorn -k gthread --threads {threads} -w 1 et un worker RQ : démarrage…")
+            echo(f"gunicorn -k gthread --threads {threads} -w 1 et {workers} worker(s) RQ : démarrage…")
             results = []
-            with production_servers(env, connection, threads) as servers:
+            with production_servers(env, connection, threads, workers) as servers:
                 # Long-running processes in production: their first requests (templates, caches) are not measured.
                 warm = run_editors(servers, app, [warm_up], referentiel_id, WARM_UP_EDITS, 0.05, max_seconds, redis_url)
                 if warm.errors or warm.lost:
@@ -471,8 +476,10 @@ def print_report(results: list[RunResult], job_timings: list[float]) -> None:
 @click.option("--max-seconds", type=click.FloatRange(1), default=120, show_default=True, help="Durée maximale par valeur de K.")
 @click.option("--referentiel", "referentiel_id", default="cae", show_default=True)
 @click.option("--threads", type=click.IntRange(2), default=64, show_default=True, help="Threads de gunicorn.")
-def bench_push_command(editor_counts, edits, think_ms, max_seconds, referentiel_id, threads) -> None:
-    """Latence édition → fragment poussé (PostgreSQL, Redis, gunicorn gthread, un worker RQ).
+@click.option("--workers", type=click.IntRange(1), default=DEFAULT_WORKERS, show_default=True,
+              help="Processus `flask worker`.")
+def bench_push_command(editor_counts, edits, think_ms, max_seconds, referentiel_id, threads, workers) -> None:
+    """Latence édition → fragment poussé (PostgreSQL, Redis, gunicorn gthread, workers RQ).
 
     Base : BENCH_DATABASE_URL (défaut postgresql+psycopg://postgres@127.0.0.1:5432/test, une base
     temporaire y est créée puis supprimée) ; Redis : BENCH_REDIS_URL (défaut db 14, vidée).
@@ -481,7 +488,7 @@ def bench_push_command(editor_counts, edits, think_ms, max_seconds, referentiel_
         results, job_timings = run_push_bench(
             list(editor_counts), edits, think_ms / 1000, max_seconds, referentiel_id,
             os.environ.get("BENCH_DATABASE_URL") or DEFAULT_DATABASE_URL,
-            os.environ.get("BENCH_REDIS_URL") or DEFAULT_REDIS_URL, threads,
+            os.environ.get("BENCH_REDIS_URL") or DEFAULT_REDIS_URL, threads, workers,
         )
     except BenchError as error:
         raise click.ClickException(str(error)) from error

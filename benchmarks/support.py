@@ -146,10 +146,10 @@ def _cpu_seconds_of(pid: int) -> float:
 
 @dataclass
 class Servers:
-    """gunicorn (gthread) and one RQ worker, running; `base_url` of the web process."""
+    """gunicorn (gthread) and the RQ workers, running; `base_url` of the web process."""
 
     web: Process
-    worker: Process
+    workers: list[Process]
     port: int
     log_dir: Path
     threads: int
@@ -160,9 +160,10 @@ class Servers:
 
 
 @contextmanager
-def production_servers(env: dict[str, str], redis_connection: redis.Redis, threads: int = 64) -> Iterator[Servers]:
-    """Start `gunicorn -k gthread --threads N -w 1 wsgi:app` and `flask worker`; wait until both
-    answer; stop both at the end."""
+def production_servers(env: dict[str, str], redis_connection: redis.Redis, threads: int = 64,
+                       workers: int = 1) -> Iterator[Servers]:
+    """Start `gunicorn -k gthread --threads N -w 1 wsgi:app` and `workers` times `flask worker`;
+    wait until all answer; stop them at the end."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="tet-bench-") as log_dir:
         processes: list[Process] = []
@@ -178,8 +179,8 @@ def production_servers(env: dict[str, str], redis_connection: redis.Redis, threa
         try:
             web = start("gunicorn", ["gunicorn", "-k", "gthread", "--threads", str(threads), "-w", "1",
                                      "-b", f"127.0.0.1:{port}", "wsgi:app"])
-            worker = start("worker", ["flask", "worker"])
-            servers = Servers(web, worker, port, Path(log_dir), threads)
+            rq_workers = [start(f"worker-{n}", ["flask", "worker"]) for n in range(1, workers + 1)]
+            servers = Servers(web, rq_workers, port, Path(log_dir), threads)
             _wait_ready(servers, redis_connection)
             yield servers
         finally:
@@ -193,15 +194,15 @@ def _wait_ready(servers: Servers, redis_connection: redis.Redis) -> None:
     while not (web_ready and worker_ready):
         if time.monotonic() > deadline:
             raise BenchError(f"serveurs pas prêts après {READY_TIMEOUT_SECONDS} s :\n"
-                             f"{servers.web.log_tail()}\n{servers.worker.log_tail()}")
-        servers.web.check_alive()
-        servers.worker.check_alive()
+                             + "\n".join(process.log_tail() for process in [servers.web, *servers.workers]))
+        for process in [servers.web, *servers.workers]:
+            process.check_alive()
         if not web_ready:
             try:
                 web_ready = HttpSession(servers.base_url).get("/connexion").status == 200
             except OSError:
                 pass
-        worker_ready = worker_ready or Worker.count(connection=redis_connection) > 0
+        worker_ready = worker_ready or Worker.count(connection=redis_connection) >= len(servers.workers)
         time.sleep(0.1)
 
 

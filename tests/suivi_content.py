@@ -7,7 +7,8 @@ The running example of scoring.md §3, action level 1: depth 2 = sous-actions, 3
                            └ eci_2.2 (40): eci_2.2.1, eci_2.2.2 (20 each)
 eci_2.2 is désactivée when the binaire question `compost` is answered NON.
 """
-import time
+import threading
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import pytest
@@ -66,45 +67,30 @@ def make_editor(role: str = "edition"):
     return user, collectivite
 
 
-# The coalescing promise: "ten edits in 100 ms give one or two re-scores, never a stale final state".
-BURST_WINDOW_SECONDS = 0.1
+@contextmanager
+def jobs_held():
+    """No job runs inside the block: the in-process queue's thread is kept busy by another job (RQ
+    jobs wait for run_jobs anyway). The edits saved meanwhile find their job waiting."""
+    from app.queue import RedisQueue, current_queue
+
+    queue = current_queue()
+    if isinstance(queue, RedisQueue):
+        yield
+        return
+    with thread_busy(queue):
+        yield
 
 
-def timed_burst(edits) -> list[float]:
-    """Run the edits (callables) one after the other; the time.monotonic() at which each was saved."""
-    saved_at = []
-    for edit in edits:
-        edit()
-        saved_at.append(time.monotonic())
-    return saved_at
-
-
-def burst_within_window(saved_at: list[float]) -> bool:
-    """True when the edits came as the promise has them: all within BURST_WINDOW_SECONDS, and none
-    after a pause long enough for a job to take it for the end of the burst. A loaded machine may
-    spread them out: the tests then check the weaker promise (see enqueued_jobs)."""
-    from flask import current_app
-
-    from app.queue import DEFAULT_COALESCE_SECONDS
-
-    quiet = float(current_app.config.get("RESCORE_COALESCE_SECONDS", DEFAULT_COALESCE_SECONDS))
-    gaps = [later - earlier for earlier, later in zip(saved_at, saved_at[1:])]
-    return saved_at[-1] - saved_at[0] <= BURST_WINDOW_SECONDS and max(gaps, default=0) < quiet
-
-
-def enqueued_jobs(monkeypatch) -> list[tuple]:
-    """Records the jobs the edits enqueue from now on (one per burst the coalescing saw)."""
-    from app.queue import current_queue
-
-    queue, jobs = current_queue(), []
-    enqueue = queue.enqueue
-
-    def recording(func, *args):
-        jobs.append(args)
-        return enqueue(func, *args)
-
-    monkeypatch.setattr(queue, "enqueue", recording)
-    return jobs
+@contextmanager
+def thread_busy(queue):
+    """The thread of the InProcessQueue `queue` runs a job that ends with the block."""
+    started, release = threading.Event(), threading.Event()
+    queue.enqueue(lambda: (started.set(), release.wait(10)))
+    started.wait(10)
+    try:
+        yield
+    finally:
+        release.set()
 
 
 def fresh_score_table(collectivite_id: int, referentiel_id: str = "eci"):
@@ -159,16 +145,16 @@ def run_jobs() -> None:
 
 @pytest.fixture
 def tiny_content(app_context):
-    """The tiny content loaded, no pending marker or queued job at the start, and every job
+    """The tiny content loaded, no queued job (nor id of one) at the start, and every job
     finished at the end (before the tables are emptied under them)."""
-    from app.queue import RedisQueue, current_queue, pending_key
+    from app.queue import RedisQueue, current_queue, rescore_key
 
     load_tiny_content()
     queue = current_queue()
     queue.drain()
     if isinstance(queue, RedisQueue):
         queue.rq.empty()
-        for key in queue.rq.connection.scan_iter(pending_key("*", "*")):
+        for key in queue.rq.connection.scan_iter(rescore_key("*", "*")):
             queue.rq.connection.delete(key)
     yield
     run_jobs()

@@ -12,19 +12,11 @@ from werkzeug.sansio.utils import host_is_trusted
 
 from app.extensions import db, sock
 from app.fragments import render_fragment, scores_newer_html, scores_resync_html
-from app.live import collectivite_topic, current_hub, init_hub, pump, revocation_topic
+from app.live import collectivite_topic, current_hub, pump, revocation_topic
 from app.policy import check_permission, role_of
-from app.queue import init_queue
 
 bp = Blueprint("live", __name__)
 KEEPALIVE_SECONDS = 25.0
-
-
-@bp.record_once
-def _init_transports(state) -> None:
-    # The live blueprint owns the wiring of the hub and the job queue chosen from REDIS_URL.
-    init_hub(state.app)
-    init_queue(state.app)
 
 
 @bp.before_request

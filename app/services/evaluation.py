@@ -20,10 +20,10 @@ from app.extensions import db
 from app.persistence import upsert, utcnow
 from app.rls import system_work
 from app.models import ActionStatut, ContentVersion, Referentiel, ScoreHistory, ScoreState
-from app.scoring import SCORE_FIELDS, ScoringContent, Statut, score_referentiel
+from app.scoring import SCORE_FIELDS, Statut, score_referentiel
 from app.services.personnalisation import consequences_for
 from app.services.scores import StoredScores
-from app.services.scoring_content import latest_scoring_content
+from app.services.scoring_content import LATEST_VERSION, scoring_content_of
 from app.services.statuts import StatutValue, read_statuts
 
 TOTAL_FIELDS = ("point_fait", "point_programme", "point_pas_fait", "point_non_renseigne", "point_potentiel", "point_referentiel")
@@ -48,11 +48,14 @@ def rescore(collectivite_id: int, referentiel_id: str) -> ScoreUpdate | None:
     """Recompute and store the scores; None when they were fresh already or a fresher
     computation got stored first. The caller commits. System work (row-level security): the
     scores come from the stored data alone, whoever asks for them (a job, a first page view)."""
-    version_id, content = _latest_content()
+    key = (collectivite_id, referentiel_id)
+    version_and_state = _version_and_state(key)
+    if version_and_state is None:
+        raise LookupError("aucun contenu chargé : lancer `flask content load`")
+    version_id, content = scoring_content_of(db.session, tuple(version_and_state)[:3])
     if referentiel_id not in content.trees:
         raise ValueError(f"référentiel inconnu du contenu chargé : {referentiel_id}")
-    key = (collectivite_id, referentiel_id)
-    state = _state_row(key)
+    state = version_and_state if version_and_state.edit_revision is not None else None
     if state is None:
         upsert(ScoreState, {"collectivite_id": collectivite_id, "referentiel_id": referentiel_id}, {"edit_revision": 0}, on_update={})
         db.session.commit()  # short: no write lock held while computing
@@ -129,14 +132,23 @@ def _compare_and_set(key: tuple[int, str], revision: int, version_id: int | None
     return db.session.execute(statement.values(**values).execution_options(synchronize_session=False))
 
 
+# The revisions and stamp of a ScoreState row (not its scores).
+_STATE_COLUMNS = (ScoreState.edit_revision, ScoreState.scored_revision, ScoreState.content_version_id,
+                  ScoreState.computed_at, ScoreState.scores.is_not(None).label("has_scores"))
+
+
 def _state_row(key: tuple[int, str]):
-    """The revisions and stamp of the ScoreState row (not its scores), or None."""
+    """The _STATE_COLUMNS of the ScoreState row, or None."""
+    return db.session.execute(_where_key(select(*_STATE_COLUMNS), key)).one_or_none()
+
+
+def _version_and_state(key: tuple[int, str]):
+    """In one statement, the latest content version (LATEST_VERSION's columns) and the
+    _STATE_COLUMNS of the ScoreState row (None when there is no row yet); None before any load."""
+    version = LATEST_VERSION.subquery()
     return db.session.execute(
-        _where_key(
-            select(ScoreState.edit_revision, ScoreState.scored_revision, ScoreState.content_version_id,
-                   ScoreState.computed_at, ScoreState.scores.is_not(None).label("has_scores")),
-            key,
-        )
+        select(version, *_STATE_COLUMNS).select_from(version).outerjoin(
+            ScoreState, (ScoreState.collectivite_id == key[0]) & (ScoreState.referentiel_id == key[1]))
     ).one_or_none()
 
 
@@ -190,14 +202,6 @@ def stale_score_keys() -> list[tuple[int, str]]:
         .where(~Referentiel.archived, ScoreState.collectivite_id.is_(None))
     )
     return sorted({tuple(row) for row in db.session.execute(stale.union(unscored))})
-
-
-def _latest_content() -> tuple[int, ScoringContent]:
-    """(ContentVersion id, scoring content), read together: the version the content was built from."""
-    latest = latest_scoring_content(db.session)
-    if latest is None:
-        raise LookupError("aucun contenu chargé : lancer `flask content load`")
-    return latest
 
 
 def _content_version_id() -> int | None:

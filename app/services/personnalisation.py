@@ -27,13 +27,18 @@ def consequences_for(collectivite_id: int, content: ScoringContent | None = None
     """The personnalisation consequences of the collectivité (identity + réponses); `content`:
     the scoring content when the caller holds it already. Computed once per request or job by
     its caller, which passes them on."""
-    collectivite = db.session.get(Collectivite, collectivite_id)
     if content is None:
         latest = latest_scoring_content(db.session)
         if latest is None:
             raise LookupError("aucun contenu chargé : lancer `flask content load`")
         content = latest[1]
-    return content.consequences(identite_of(collectivite), reponses_of(collectivite_id))
+    rows = db.session.execute(  # one statement: the identity columns, repeated on each réponse's row
+        select(Collectivite.kind, Collectivite.population, Collectivite.drom, Reponse.question_id, Reponse.value)
+        .outerjoin(Reponse, Reponse.collectivite_id == Collectivite.id)
+        .where(Collectivite.id == collectivite_id)
+    ).all()
+    reponses = {row.question_id: row.value for row in rows if row.question_id is not None}
+    return content.consequences(identite_of(rows[0]), reponses)
 
 
 def reponses_of(collectivite_id: int) -> dict[str, str]:

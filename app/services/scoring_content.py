@@ -42,23 +42,31 @@ def scoring_content_from_db(session) -> ScoringContent | None:
     return latest and latest[1]
 
 
+# The columns that identify a content load (what the cache is keyed with), latest first.
+LATEST_VERSION = (
+    select(ContentVersion.id, ContentVersion.content_hash, ContentVersion.loaded_at)
+    .order_by(ContentVersion.id.desc())
+    .limit(1)
+)
+
+
 def latest_scoring_content(session) -> tuple[int, ScoringContent] | None:
     """(ContentVersion id, content) of the latest content load, with ONE read of the version;
-    None before any load. Cached per version (keyed with the hash and load time too: SQLite may
-    reuse the id of a deleted row)."""
-    version = session.execute(
-        select(ContentVersion.id, ContentVersion.content_hash, ContentVersion.loaded_at)
-        .order_by(ContentVersion.id.desc())
-        .limit(1)
-    ).first()
-    if version is None:
-        return None
+    None before any load."""
+    version = session.execute(LATEST_VERSION).first()
+    return None if version is None else scoring_content_of(session, tuple(version))
+
+
+def scoring_content_of(session, version: tuple) -> tuple[int, ScoringContent]:
+    """(id, content) of the load `version` ((id, hash, loaded_at), as LATEST_VERSION reads it).
+    Cached per version (keyed with the hash and load time too: SQLite may reuse the id of a
+    deleted row)."""
     global _latest
-    key, latest = tuple(version), _latest
-    if latest is None or latest[0] != key:
-        latest = (key, _build_from_db(session))  # two threads may both build it: same result
+    latest = _latest
+    if latest is None or latest[0] != version:
+        latest = (version, _build_from_db(session))  # two threads may both build it: same result
         _latest = latest
-    return key[0], latest[1]
+    return version[0], latest[1]
 
 
 def _build_from_db(session) -> ScoringContent:

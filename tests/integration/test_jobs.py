@@ -1,25 +1,26 @@
 """The re-score job end to end (in-process queue on SQLite, RQ burst worker on PostgreSQL + Redis):
 stored scores and history, compare-and-set, retries, coalescing, Redis down, `flask scores rescore --stale`."""
+import contextlib
+import threading
 import time
 
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.live import RedisHub, connect_redis
+from app.live import RedisHub
 from app.models import ActionStatut, ScoreHistory, ScoreState
-from app.queue import RedisQueue, pending_key
+from app.queue import RedisQueue, current_queue, rescore_key
+from app.redis_connection import connect_redis
 from app.services import evaluation, scores, statuts, suivi
 from app.persistence import utcnow
 from app.rls import act_as, system_work
 from tests.suivi_content import (  # noqa: F401 (fixture)
     CONTENT_VERSION_ID,
-    burst_within_window,
-    enqueued_jobs,
     fresh_score_table,
+    jobs_held,
     make_editor,
     run_jobs,
-    timed_burst,
     tiny_content,
 )
 
@@ -138,30 +139,26 @@ def test_a_job_failing_once_is_retried_and_no_edit_is_lost(app, editor, monkeypa
     assert scores.scores_for(collectivite.id, "eci")["eci_1.2.1"]["point_fait"] == 10.0
 
 
-def test_ten_quick_edits_give_at_most_two_computations_and_fresh_final_scores(editor, computations, monkeypatch):
-    counting = evaluation.score_referentiel
-
-    def as_slow_as_cae(*args):  # the tiny référentiel scores in no time, CAE takes ~30 ms
-        time.sleep(0.03)
-        return counting(*args)
-
-    monkeypatch.setattr(evaluation, "score_referentiel", as_slow_as_cae)
+@pytest.mark.parametrize("held", [True, False], ids=["worker busy", "worker idle"])
+def test_quick_edits_give_fresh_final_scores_and_share_a_waiting_job(editor, computations, held, monkeypatch):
+    """Edits saved while their job waits share it, which does not sleep (other collectivités'
+    jobs wait behind it); on an idle worker each edit may get its own job, racing with the next
+    edits: the final scores are fresh all the same."""
+    sleepers, sleep = [], time.sleep
+    monkeypatch.setattr(time, "sleep", lambda seconds: (sleepers.append(threading.current_thread().name), sleep(seconds)))
     user, collectivite = editor
-    jobs = enqueued_jobs(monkeypatch)
     values = ["fait", "programme", "pas_fait", "non_concerne", "fait"]
-    saved_at = timed_burst(
-        lambda n=n: statuts.set_statut(user, collectivite.id, f"eci_1.2.{1 + n % 3}", values[n % 5]) for n in range(10)
-    )
+    with jobs_held() if held else contextlib.nullcontext():
+        for n in range(10):
+            statuts.set_statut(user, collectivite.id, f"eci_1.2.{1 + n % 3}", values[n % 5])
     run_jobs()
     state = _state(collectivite.id)
     assert state.scored_revision == state.edit_revision == 10  # never a stale final state
     stored = scores.scores_for(collectivite.id, "eci")
     for action_id, record in _expected_scores(collectivite.id).items():
         assert stored[action_id] == {name: getattr(record, name) for name in stored[action_id]}
-    if burst_within_window(saved_at):
-        assert 1 <= len(computations) <= 2, f"burst of {saved_at[-1] - saved_at[0]:.3f} s"
-    else:  # too slow a machine for the burst to be one: still one computation per job at most
-        assert 1 <= len(computations) <= len(jobs)
+    assert (len(computations) == 1) if held else (1 <= len(computations) <= 10)
+    assert "in-process-jobs" not in sleepers
 
 
 def test_redis_down_the_edit_is_saved_and_scored_in_process(app, editor, monkeypatch):
@@ -175,27 +172,53 @@ def test_redis_down_the_edit_is_saved_and_scored_in_process(app, editor, monkeyp
     assert state.scored_revision == state.edit_revision == 1
 
 
-def test_a_pending_counter_redis_kept_does_not_block_the_next_edit(app, editor, monkeypatch):
-    """Redis blips during the enqueue and the job's DELETE: the job runs in this process and scores
-    the edit, the counter stays, and the next edit still enqueues a job."""
+def test_a_redis_blip_at_enqueue_does_not_block_the_next_edit(app, editor, monkeypatch):
+    """Redis blips during the enqueue: the job runs in this process and scores the edit, and the
+    next edit enqueues an RQ job."""
     import fakeredis
     import redis
 
-    connection = fakeredis.FakeRedis()
-    queue = RedisQueue(app, connection)
+    queue = RedisQueue(app, fakeredis.FakeRedis())
     monkeypatch.setitem(app.extensions, "queue", queue)
-    blip = redis.ConnectionError("blip")
     with monkeypatch.context() as outage:
-        outage.setattr(queue.rq, "enqueue", lambda *args, **kwargs: (_ for _ in ()).throw(blip))
-        outage.setattr(connection, "delete", lambda *keys: (_ for _ in ()).throw(blip))
+        outage.setattr(queue.rq, "enqueue", lambda *args, **kwargs: (_ for _ in ()).throw(redis.ConnectionError("blip")))
         user, collectivite = editor
         statuts.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
         queue.drain()
-    assert connection.get(pending_key(collectivite.id, "eci")) == b"1"
     state = _state(collectivite.id)
     assert state.scored_revision == state.edit_revision == 1
     statuts.set_statut(user, collectivite.id, "eci_1.2.2", "fait")  # Redis is back
     assert [job.args for job in queue.rq.jobs] == [(collectivite.id, "eci")]
+
+
+@pytest.mark.postgres
+def test_jobs_of_one_pair_run_one_at_a_time_whichever_worker_takes_them(app_context):
+    """Two workers may start two jobs of one pair: the second waits for the first, so that its push
+    cannot overtake the first one's; other pairs' jobs do not wait."""
+    queue, order = current_queue(), []
+    entered, release = threading.Event(), threading.Event()
+
+    def first():
+        with queue.exclusive(rescore_key(1, "eci")):
+            order.append("first in")
+            entered.set()
+            release.wait(5)
+            order.append("first out")
+
+    def second():
+        with queue.exclusive(rescore_key(1, "eci")):
+            order.append("second in")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    threads[0].start()
+    entered.wait(5)
+    threads[1].start()
+    with queue.exclusive(rescore_key(2, "eci")):
+        order.append("other pair")
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert order == ["first in", "other pair", "first out", "second in"]
 
 
 def test_the_stale_scores_sweep_enqueues_what_no_job_will_score(editor, monkeypatch):

@@ -2,7 +2,7 @@
 
 - app/scoring imports only the standard library and app.scoring.*; app/dashboards the standard
   library and app.dashboards.*; app/charts.py the standard library and app.dashboards;
-- services never import routes; models import no service, route or job;
+- services never import routes; models import no service, route or job; the queue imports no job;
 - no module imports another module's private names (`from app.services.x import _helper`).
 """
 import ast
@@ -88,3 +88,9 @@ def test_the_checks_catch_the_usual_suspects(tmp_path):
     assert "app.scoring" in [m for m in modules_of(sample) if not pure_allows(m, "app.dashboards")]
     assert [m for m in modules_of(sample) if is_under(m, "app.routes")] == ["app.routes.suivi"]
     assert [n for _m, names in imports_of(sample) for n in names if n.startswith("_")] == ["_commit"]
+
+
+def test_the_queue_knows_no_job():
+    # Jobs are enqueued by their dotted path: the job modules import the services, which enqueue.
+    layers = ("app.jobs", "app.services", "app.fragments")
+    assert not [m for m in modules_of(APP / "queue.py") if any(is_under(m, layer) for layer in layers)]

@@ -15,11 +15,11 @@ from app.live import (
     RedisHub,
     Subscription,
     channel_prefix,
-    connect_redis,
     make_hub,
     pump,
     revocation_topic,
 )
+from app.redis_connection import connect_redis
 
 
 class FakeWebSocket:

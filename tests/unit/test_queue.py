@@ -6,8 +6,10 @@ import pytest
 from flask import Flask
 from rq.job import JobStatus
 
-from app.live import connect_redis
-from app.queue import JOB_TIMEOUT_SECONDS, PENDING_TTL_SECONDS, InProcessQueue, RedisQueue, enqueue_rescore, pending_key
+from app.queue import (JOB_TIMEOUT_SECONDS, LAST_JOB_TTL_SECONDS, InProcessQueue, RedisQueue, enqueue_rescore,
+                       last_job_key)
+from app.redis_connection import connect_redis
+from tests.suivi_content import thread_busy
 
 calls: list[tuple] = []
 failures_left = {"count": 0}
@@ -67,16 +69,25 @@ def test_retries_wait_without_blocking_other_jobs(flask_app):
     assert calls == [("early",), ("late",)]
 
 
-@pytest.mark.parametrize("transport", ["in-process", "redis"])
-def test_pending_counters_count_edits_until_the_job_clears_them(flask_app, transport):
-    queue = InProcessQueue(flask_app) if transport == "in-process" else RedisQueue(flask_app, fakeredis.FakeRedis())
-    for _ in range(3):
-        queue.enqueue_once("k", record, "x")
-    assert queue.pending_count("k") == 3 and queue.pending_count("other") == 0
-    queue.clear_pending("k")
-    assert queue.pending_count("k") == 0
-    queue.enqueue_once("k", record, "x")
-    assert queue.pending_count("k") == 1
+def test_a_job_given_by_its_dotted_path_runs_in_process(flask_app):
+    queue = InProcessQueue(flask_app)
+    queue.enqueue(f"{__name__}.record", "by path")
+    queue.enqueue_once("k", f"{__name__}.record", "once")
+    queue.drain()
+    assert [call[1:] for call in calls] == [("by path",), ("once",)]
+
+
+def test_in_process_an_edit_joins_the_job_waiting_for_its_key_until_it_starts(flask_app):
+    queue = InProcessQueue(flask_app)
+    with thread_busy(queue):
+        for n in range(3):  # all three wait in one job
+            queue.enqueue_once("k", record, n)
+        queue.enqueue_once("other", record, "other")
+    queue.drain()
+    assert [call[1:] for call in calls] == [(0,), ("other",)]
+    queue.enqueue_once("k", record, 3)  # that job started (and ended): a new one
+    queue.drain()
+    assert [call[1:] for call in calls][-1] == (3,)
 
 
 def _started_by_a_worker(queue: RedisQueue, job) -> None:
@@ -102,9 +113,9 @@ def test_enqueue_rescore_enqueues_once_until_the_job_starts(flask_app):
 
 
 @pytest.mark.parametrize("fate", ["worker killed", "given up", "lost with Redis's data"])
-def test_a_counter_left_by_a_job_that_will_never_run_does_not_block_the_next_edit(flask_app, fate):
-    """The worker died mid-burst (its job never cleared the counter), the job failed for good, or
-    Redis restarted without it: the next edit enqueues a job all the same."""
+def test_a_job_that_will_never_end_or_run_does_not_block_the_next_edit(flask_app, fate):
+    """The worker died running the job, the job failed for good, or Redis restarted without it:
+    the next edit enqueues a job all the same."""
     queue = RedisQueue(flask_app, fakeredis.FakeRedis())
     flask_app.extensions["queue"] = queue
     with flask_app.app_context():
@@ -116,43 +127,25 @@ def test_a_counter_left_by_a_job_that_will_never_run_does_not_block_the_next_edi
             job.set_status(JobStatus.FAILED)
         elif fate == "lost with Redis's data":
             job.delete()
-        assert queue.pending_count(pending_key(3, "eci")) == 2  # never cleared
         enqueue_rescore(3, "eci")
     assert [job.args for job in queue.rq.jobs] == [(3, "eci")]
 
 
-@pytest.mark.parametrize("transport", ["in-process", "redis"])
-def test_a_sweep_enqueues_like_an_edit_without_counting_one(flask_app, transport):
-    queue = InProcessQueue(flask_app) if transport == "in-process" else RedisQueue(flask_app, fakeredis.FakeRedis())
-    flask_app.extensions["queue"] = queue
-    enqueued = []
-    queue.enqueue = lambda func, *args: enqueued.append(args)
-    with flask_app.app_context():
-        enqueue_rescore(3, "eci", count_edit=False)
-        assert enqueued == [(3, "eci")] and queue.pending_count(pending_key(3, "eci")) == 0
-
-
 def test_redis_down_runs_the_job_in_process(flask_app):
     queue = RedisQueue(flask_app, connect_redis("redis://127.0.0.1:1/0"))
-    queue.enqueue_once("k", record, "x")
-    queue.enqueue_once("k", record, "x")  # counted in this process: coalesced
+    with thread_busy(queue.fallback):
+        queue.enqueue_once("k", record, "x")
+        queue.enqueue_once("k", record, "x")  # waiting in this process: coalesced
     queue.drain()
-    assert [call[1:] for call in calls] == [("x",)] and queue.pending_count("k") == 2
-    queue.clear_pending("k")  # logs, does not raise
+    assert [call[1:] for call in calls] == [("x",)]
     queue.enqueue(record, "y")
     queue.drain()
     assert [call[1:] for call in calls] == [("x",), ("y",)]
 
 
-def test_later_edits_never_extend_the_pending_counter_ttl(flask_app):
+def test_the_id_of_the_last_job_expires(flask_app):
     connection = fakeredis.FakeRedis()
     queue = RedisQueue(flask_app, connection)
     queue.enqueue_once("k", record, "x")
-    assert 0 < connection.ttl("k") <= PENDING_TTL_SECONDS
-    connection.expire("k", 5)  # time passes
-    for _ in range(3):
-        queue.enqueue_once("k", record, "x")
-    assert queue.pending_count("k") == 4 and connection.ttl("k") <= 5  # a counter nobody clears expires as planned
-    queue.clear_pending("k")
-    queue.enqueue_once("k", record, "x")
-    assert connection.ttl("k") > 5
+    assert connection.get(last_job_key("k")) == queue.rq.jobs[0].id.encode()
+    assert 0 < connection.ttl(last_job_key("k")) <= LAST_JOB_TTL_SECONDS
