@@ -15,7 +15,7 @@ from app.extensions import db
 from app.live import collectivite_topic, current_hub
 from app.models import Action, ScoreState
 from app.queue import current_queue
-from app.services import statuts
+from app.services import evaluation, statuts
 from app.services.scores import scores_for
 from tests.suivi_content import make_editor
 
