@@ -45,7 +45,8 @@ def collectivite_socket(ws, collectivite_id: int):
     try:
         # After subscribing: a role change or a re-score committed meanwhile is either read here
         # or pushed later.
-        if _released(role_of, user, collectivite_id) != role:
+        # The role changed meanwhile, or before this socket opened (the page shows other rights).
+        if _released(role_of, user, collectivite_id) != role or (request.args.get("role") or role) != role:
             subscription.revoke()
         elif referentiel_id and revision is not None:
             missed = _released(scores_newer_html, collectivite_id, referentiel_id, revision)

@@ -5,6 +5,9 @@ from dataclasses import dataclass
 
 from flask import abort, flash, get_flashed_messages, redirect, render_template, request, url_for
 
+from flask_login import current_user
+
+from app.policy import role_of
 from app.services.referentiels import referentiel_links
 
 
@@ -38,6 +41,7 @@ def workspace_page(template: str, context: dict | None):
     collectivite = context["collectivite"]
     return render_template(template, **context, root_crumbs=root_crumbs(collectivite),
                            tabs=_tabs(collectivite.id, context.get("current_tab")),
+                           live_role=role_of(current_user, collectivite.id),  # the rights the page shows
                            messages=get_flashed_messages(with_categories=True))
 
 

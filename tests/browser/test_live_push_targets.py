@@ -64,11 +64,6 @@ def test_pushes_for_nodes_a_page_does_not_show_raise_no_htmx_error(app, new_page
         assert not [text for text in console_errors[name] if "oobErrorNoTarget" in text], name
 
 
-# Known gap, not yet fixed: when this page's socket (re)connects after the role changed (seen after
-# another live test in the same session), the server compares with the role at connection time, not
-# with the one the page was rendered with, so no notice comes. The instant revocation of open
-# sockets is asserted on real sockets in test_live_scores.
-@pytest.mark.xfail(reason="a socket opened after the role change does not know the page's role", strict=False)
 def test_a_page_whose_user_lost_their_role_says_so(app, new_page, tiny_content, monkeypatch):
     from app.services import accounts
 

@@ -376,7 +376,7 @@ def test_a_page_whose_pushes_are_gone_gets_the_fresh_scores_when_its_websocket_o
     run_jobs()
     page = client.get(f"/collectivites/{collectivite.id}/referentiels/eci").get_data(as_text=True)
     ws_path = html_unescape(re.search(r'ws-connect="([^"]+)"', page).group(1))
-    assert ws_path.endswith("?referentiel=eci&revision=0")
+    assert ws_path.endswith("?referentiel=eci&revision=0&role=lecture")  # the rights the page shows, too
     statuts.set_statut(user, collectivite.id, "eci_1.2.1", "programme")  # scored at revision 1
     run_jobs()
     monkeypatch.setitem(app.extensions, "hub", make_hub(app.config["REDIS_URL"]))  # nothing to replay

@@ -64,7 +64,7 @@ def test_reader_sees_tree_with_scores_and_live_socket_but_no_control(client, wor
     cid, users = world
     login(client, users["lecture"])
     html = scored_page(client, tree_url(cid))
-    assert re.search(rf'ws-connect="/ws/collectivites/{cid}\?referentiel=eci&amp;revision=\d+"', html)  # the page's score revision
+    assert re.search(rf'ws-connect="/ws/collectivites/{cid}\?referentiel=eci&amp;revision=\d+&amp;role=lecture"', html)  # the page's score revision
     assert 'id="score-eci"' in html  # the référentiel totals
     assert 'id="score-eci-1"' in html and "tet-score-bar" in html
     assert f'href="{action_url(cid, "eci_1")}"' in html  # links stay in the workspace
