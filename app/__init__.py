@@ -31,8 +31,10 @@ def create_app(config: dict | None = None) -> Flask:
     from app.cli import register_cli
     from app.filters import register_filters
     from app.routes import register_blueprints
+    from app.score_slot import score_slot
 
     register_filters(app)
+    app.add_template_global(score_slot)
     init_transports(app)
     register_blueprints(app)
     register_cli(app)

@@ -177,6 +177,57 @@ def bars(
     )
 
 
+# Deltas (signed bars around zero) ---------------------------------------------------------------
+
+DELTA_LABEL_WIDTH = 64
+
+
+@dataclass(frozen=True)
+class DeltaBar:
+    label: str  # full label (table, tooltip)
+    short_label: str
+    value: float
+    x: float
+    width: float
+    y: float
+    tone: str  # the colour: "fait" (a rise) or "pas_fait" (a fall)
+
+
+@dataclass(frozen=True)
+class DeltaChart:
+    id: str
+    title: str
+    unit: str
+    bars: tuple[DeltaBar, ...]
+    ticks: tuple[Tick, ...]  # from −max to +max
+    zero: float
+    width: int
+    height: int
+    plot_left: float
+    plot_bottom: float
+    thickness: int = BARS_THICKNESS
+
+
+def delta_bars(chart_id: str, title: str, rows: Sequence[tuple[str, str, float]], unit: str = "%") -> DeltaChart:
+    """`rows`: (label, short label, signed value); bars grow right of a zero line for a rise and
+    left of it for a fall, on a scale symmetric around zero."""
+    half = nice_ticks(max((abs(value) for _label, _short, value in rows), default=0.0), 2)
+    plot_width = BARS_WIDTH - DELTA_LABEL_WIDTH - BARS_RIGHT
+    zero = DELTA_LABEL_WIDTH + plot_width / 2
+    scale = plot_width / 2 / half[-1]
+    drawn = []
+    for index, (label, short, value) in enumerate(rows):
+        width = abs(value) * scale
+        drawn.append(DeltaBar(label, short, value, round(zero if value >= 0 else zero - width, 2), round(width, 2),
+                              BARS_TOP + index * BARS_ROW + (BARS_ROW - BARS_THICKNESS) / 2,
+                              "fait" if value >= 0 else "pas_fait"))
+    ticks = sorted({-value for value in half} | set(half))
+    plot_bottom = BARS_TOP + len(rows) * BARS_ROW
+    return DeltaChart(chart_id, title, unit, tuple(drawn),
+                      tuple(Tick(value, round(zero + value * scale, 2)) for value in ticks), round(zero, 2),
+                      BARS_WIDTH, plot_bottom + BARS_AXIS, DELTA_LABEL_WIDTH, plot_bottom)
+
+
 # Lines over time --------------------------------------------------------------------------------
 
 LINE_WIDTH, LINE_HEIGHT, LINE_LEFT, LINE_RIGHT, LINE_TOP, LINE_BOTTOM = 640, 260, 48, 24, 12, 28
@@ -208,6 +259,16 @@ class Line:
 
 
 @dataclass(frozen=True)
+class ReferenceLine:
+    """A horizontal line at a reference value (an indicateur's cible or seuil)."""
+
+    key: str  # its tone: cible, seuil
+    label: str
+    value: float
+    y: float
+
+
+@dataclass(frozen=True)
 class LineChart:
     id: str
     title: str
@@ -216,6 +277,7 @@ class LineChart:
     lines: tuple[Line, ...]
     x_ticks: tuple[tuple[date, float], ...]
     y_ticks: tuple[Tick, ...]
+    references: tuple[ReferenceLine, ...] = ()
     width: int = LINE_WIDTH
     height: int = LINE_HEIGHT
     plot_left: int = LINE_LEFT
@@ -228,7 +290,7 @@ class LineChart:
 
     @property
     def legend(self) -> tuple[tuple[str, str], ...]:
-        return tuple((line.tone, line.label) for line in self.lines)
+        return tuple((line.tone, line.label) for line in self.lines) + tuple((r.key, r.label) for r in self.references)
 
 
 def line_chart(
@@ -237,11 +299,13 @@ def line_chart(
     series: Sequence[tuple[str, str, Sequence[tuple[date, float]]]],
     unit: str = "points",
     maximum: float | None = None,
+    references: Sequence[tuple[str, str, float]] = (),
 ) -> LineChart:
     """`series`: (key, label, (day, value) pairs); x in days (gaps between recorded days keep
-    their length), y from 0 to `maximum` (default: the largest value) rounded to a graduation."""
+    their length), y from 0 to `maximum` (default: the largest value, references included)
+    rounded to a graduation; `references`: (key, label, value) drawn as horizontal lines."""
     days = tuple(sorted({day for _key, _label, values in series for day, _value in values}))
-    values = [value for _key, _label, pairs in series for _day, value in pairs]
+    values = [value for _key, _label, pairs in series for _day, value in pairs] + [r[2] for r in references]
     y_ticks = nice_ticks(maximum if maximum is not None else max(values, default=0.0))
     plot_width = LINE_WIDTH - LINE_LEFT - LINE_RIGHT
     plot_height = LINE_HEIGHT - LINE_TOP - LINE_BOTTOM
@@ -270,4 +334,5 @@ def line_chart(
         lines=lines,
         x_ticks=tuple((day, x_of(day)) for day in tick_days),
         y_ticks=tuple(Tick(value, y_of(value)) for value in y_ticks),
+        references=tuple(ReferenceLine(key, label, value, y_of(value)) for key, label, value in references),
     )

@@ -8,6 +8,8 @@ LIVE_CHANNEL_PREFIX  prefix of the Redis pub/sub channels (default: live:db<N>, 
 SECRET_KEY    unset: generated once and kept in instance/secret_key
 CONTENT_DIR   markdown content to load (default: content/)
 UPLOAD_DIR    where preuve files are stored (default: instance/uploads)
+LABELLISATION_DIR  étoiles and criteria of the labellisation, etoiles.csv and criteres_action.csv
+              (default: the shared folder's labellisation/, beside the project)
 MAIL_SERVER   SMTP host for password-reset mails (unset: mails are written to the log);
               MAIL_PORT (587), MAIL_USERNAME, MAIL_PASSWORD, MAIL_FROM, MAIL_USE_TLS (1)
 BASE_URL      public address of the site, used in links sent outside it (reset mails, invitations);
@@ -78,6 +80,7 @@ class Config:
         self.LIVE_CHANNEL_PREFIX = os.environ.get("LIVE_CHANNEL_PREFIX") or None
         self.CONTENT_DIR = os.environ.get("CONTENT_DIR") or str(PROJECT_ROOT / "content")
         self.UPLOAD_DIR = os.environ.get("UPLOAD_DIR") or str(INSTANCE_DIR / "uploads")
+        self.LABELLISATION_DIR = os.environ.get("LABELLISATION_DIR") or str(PROJECT_ROOT.parent / "shared" / "labellisation")
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
@@ -92,6 +95,7 @@ class Config:
         self.RESET_EMAIL_LIMIT = (3, timedelta(hours=1))
         self.RESET_IP_LIMIT = (10, timedelta(hours=1))
         self.SIGNUP_IP_LIMIT = (20, timedelta(hours=1))
+        self.OPEN_DATA_IP_LIMIT = (120, timedelta(minutes=1))  # /api/v1 calls per IP
         self.PASSWORD_RESET_MAX_AGE = 3600
         self.MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
         self.MAIL_PORT = int(os.environ.get("MAIL_PORT") or 587)

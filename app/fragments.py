@@ -45,11 +45,25 @@ FRAGMENTS = {
     "search_results": Fragment("fragments/referentiels/_search_results.html"),
     "precision": Fragment("fragments/precisions/_precision.html"),
     "preuves": Fragment("fragments/preuves/_preuves.html"),
+    "audits_mesure": Fragment("fragments/audits/_mesure_row.html"),
+    "audits_labellisations": Fragment("fragments/audits/_labellisations.html"),
     "question": Fragment("fragments/personnalisation/_question.html"),
     "completion": Fragment("fragments/personnalisation/_completion.html"),
     "rights_changed": Fragment("fragments/live/_rights_changed.html"),
     "collectivites": Fragment("fragments/collectivites/_resultats.html"),
     "preview": Fragment("fragments/preview/_result.html"),
+    "etats_des_lieux_form": Fragment("fragments/etats_des_lieux/_freeze_form.html"),
+    "etats_des_lieux_snapshots": Fragment("fragments/etats_des_lieux/_snapshots.html"),
+    "indicateur_valeurs": Fragment("fragments/indicateurs/_valeurs.html"),
+    "priorisation_results": Fragment("fragments/priorisation/_results.html"),
+    "mesures_table": Fragment("fragments/mesures/_table.html"),
+    "partage_resultats": Fragment("fragments/partage/_resultats.html"),
+    "plan_field": Fragment("fragments/plans/_field.html"),
+    "labellisation_resultat": Fragment("fragments/labellisation/_resultat.html"),
+    "tableau_de_bord_cards": Fragment("fragments/tableau_de_bord/_cards.html"),
+    "tableau_de_bord_charts": Fragment("fragments/tableau_de_bord/_charts.html"),
+    "tableau_de_bord_evolution": Fragment("fragments/tableau_de_bord/_evolution.html"),
+    "plan_etapes": Fragment("fragments/plans/_etapes.html"),
 }
 
 
@@ -88,6 +102,7 @@ def scores_newer_html(collectivite_id: int, referentiel_id: str, revision: int) 
 
 
 def _score_slots_html(collectivite_id: int, referentiel_id: str, scores) -> str:
+    """The score slots, then the marker on which the tableaux de bord re-fetch their charts."""
     return "".join(
         render_fragment(
             "action_score",
@@ -98,10 +113,18 @@ def _score_slots_html(collectivite_id: int, referentiel_id: str, scores) -> str:
             oob=True,
         )
         for action_id, score in scores.items()
-    )
+    ) + render_template("fragments/tableau_de_bord/_changed.html", referentiel_id=referentiel_id, oob=True)
 
 
 def publish_score_update(update: ScoreUpdate) -> None:
     """Render once, push to every open page of the collectivité (in every web process)."""
     if update.changed:
         current_hub().publish(collectivite_topic(update.collectivite_id), score_update_html(update))
+
+
+def publish_plans_changed(collectivite_id: int, origin: str) -> None:
+    """Tell the collectivité's open plan pages that its plans changed: each re-fetches what it shows
+    with its own session (rights, CSRF token), except the page `origin` names, whose own edit it is
+    (static/js/plans.js)."""
+    html = render_template("fragments/plans/_changed.html", origin=origin, oob=True)
+    current_hub().publish(collectivite_topic(collectivite_id), html)

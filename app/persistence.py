@@ -28,3 +28,16 @@ def upsert(model, key: dict, values: dict, on_update: dict | None = None) -> Non
     else:
         statement = statement.on_conflict_do_nothing(index_elements=list(key))
     db.session.execute(statement)
+
+
+def upsert_rows(model, key_names: tuple[str, ...], rows: list[dict]) -> None:
+    """Insert the rows, each updating the row that has its unique key instead when there is one:
+    one statement for all (rows: every column of the model to write, the key's included)."""
+    if not rows:
+        return
+    statement = insert_statement(model).values(rows)
+    excluded = statement.excluded
+    db.session.execute(statement.on_conflict_do_update(
+        index_elements=list(key_names),
+        set_={name: excluded[name] for name in rows[0] if name not in key_names},
+    ))

@@ -4,6 +4,8 @@ Permissions and the roles that grant them:
     "read"   lecture, edition, admin   (pages, fragments, websocket, preuve files of the collectivité)
     "edit"   edition, admin            (statuts, précisions, preuves, réponses)
     "admin"  admin                     (members, join requests, invitations)
+An auditeur of the collectivité (named by a platform administrator, app.services.audits) may
+"read" it too, whatever their role; their audit's writes are checked by that service.
 
 Routes use `@require_permission("edit")` (it reads `collectivite_id` from the view args) or, when
 the collectivité comes from another object, `check_permission("read", collectivite_id)`.
@@ -28,7 +30,7 @@ from werkzeug.exceptions import Forbidden
 
 from app.extensions import db
 from app.live import current_hub
-from app.models import Membership
+from app.models import Auditeur, Membership
 
 ROLES_GRANTING = {
     "read": frozenset({"lecture", "edition", "admin"}),
@@ -98,7 +100,19 @@ def _forget_rolled_back_changes(session) -> None:
 def can(user, permission: str, collectivite_id: int) -> bool:
     """True when `user` holds `permission` ("read", "edit", "admin") on the collectivité."""
     granting = ROLES_GRANTING[permission]  # an unknown permission fails before any query
-    return role_of(user, collectivite_id) in granting
+    role = role_of(user, collectivite_id)
+    return role in granting or (permission == "read" and role is None and audits(user, collectivite_id))
+
+
+def audits(user, collectivite_id: int, referentiel_id: str | None = None) -> bool:
+    """True when `user` is an auditeur of the collectivité (on `referentiel_id`, or on any)."""
+    user_id = stored_user_id(user)
+    if user_id is None or not user.is_authenticated:
+        return False
+    query = select(Auditeur.id).where(Auditeur.user_id == user_id, Auditeur.collectivite_id == collectivite_id)
+    if referentiel_id is not None:
+        query = query.where(Auditeur.referentiel_id == referentiel_id)
+    return db.session.scalar(query.limit(1)) is not None
 
 
 def wants_status_code() -> bool:
@@ -137,3 +151,30 @@ def require_permission(permission: str):
         return wrapper
 
     return decorator
+
+
+def require_auditeur(view):
+    """View decorator: the signed-in user must be an auditeur of the collectivité on the référentiel
+    of the URL (`collectivite_id`, `referentiel_id`)."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            abort(refuse_anonymous())
+        if not audits(current_user, kwargs["collectivite_id"], kwargs["referentiel_id"]):
+            abort(403, "Action réservée à l'auditeur de cette collectivité sur ce référentiel.")
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def require_platform_admin(view):
+    """View decorator: the signed-in user must be a platform administrator."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            abort(refuse_anonymous())
+        if not current_user.is_platform_admin:
+            abort(403, "Page réservée aux administrateurs de la plateforme.")
+        return view(*args, **kwargs)
+
+    return wrapper

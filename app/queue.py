@@ -9,17 +9,19 @@ REDIS_URL set    RQ queue "default", run by `flask worker` (or `rq worker --with
 REDIS_URL unset  InProcessQueue: one background thread of this process runs the same job functions.
 Both retry a failing job RESCORE_RETRY_INTERVALS seconds later (1, 2, 5 by default), 3 times at most.
 
-Coalescing of re-scores: an edit enqueues a re-score of its (collectivité, référentiel) unless one
-is still waiting in the queue. A job reads the latest revision when it starts, so it scores every
-edit saved while it waited; an edit saved once it started enqueues a job of its own: never a stale
-final state. Nothing waits for a burst to end (a sleeping job would hold up every other
-collectivité's): the edits saved while the workers are busy share one re-score, while on an idle
-worker each edit of a burst may get its own. Several workers may run the queue: the jobs of one
-pair run one at a time (`exclusive`, a Redis lock), so that a push never overtakes a later one;
-the compare-and-set of app.services.evaluation keeps the stored scores in order anyway.
+Coalescing of re-scores: an edit enqueues a re-score unless one is still waiting in the queue,
+for ANY pair: a job re-scores its own (collectivité, référentiel) and then every pair the
+database shows edited since its last score (app.jobs.rescore_job), reading each pair's latest
+revision when it gets to it, so it scores every edit saved before it started; an edit saved once
+it started enqueues a job of its own: never a stale final state. Under load the edits of K
+collectivités saved while the workers are busy share one job (one dequeue, not K), and nothing
+waits for a burst to end (no sleeping job holds up the queue). Several workers may run the
+queue: the re-scores of one pair run one at a time (`exclusive`, a Redis lock), so that a push
+never overtakes a later one; the compare-and-set of app.services.evaluation keeps the stored
+scores in order anyway.
 
 Fault recovery (RQ). Whether an edit enqueues a job is decided by the state of the job itself,
-never by a marker: Redis keeps the id of the last job enqueued for the pair, and an edit enqueues a
+never by a marker: Redis keeps the id of the last job enqueued for its coalescing key, and an edit enqueues a
 new job unless that one is still `queued`. A job started by a worker that died, a retry waiting for
 a scheduler (a dead worker's scheduler keeps its lock for a minute), a job given up or one lost with
 Redis's data never blocks the next edit; the price is an occasional job that finds the scores fresh
@@ -54,7 +56,7 @@ log = logging.getLogger(__name__)
 
 QUEUE_NAME = "default"
 RESCORE_JOB = "app.jobs.rescore_job"
-# The id of the last job enqueued for a pair: kept as long as that job may wait in the queue.
+# The id of the last job enqueued for a coalescing key: kept as long as that job may wait in the queue.
 LAST_JOB_TTL_SECONDS = 24 * 3600
 # A re-score takes milliseconds: a job still running after this is stuck, and the execution of a
 # dead worker's job expires this much (plus 60 s) after its start.
@@ -73,8 +75,12 @@ LOCK_POLL_SECONDS = 0.005
 JobRef = Callable | str  # a job function, or its dotted path
 
 
+# The key every re-score job is coalesced on.
+RESCORE_QUEUED_KEY = "tet:rescore:queued"
+
+
 def rescore_key(collectivite_id: int, referentiel_id: str) -> str:
-    """The key the re-scores of a pair are coalesced on and run one at a time under."""
+    """The key the re-scores of a pair run one at a time under."""
     return f"tet:rescore:{collectivite_id}:{referentiel_id}"
 
 
@@ -263,5 +269,13 @@ def current_queue() -> InProcessQueue | RedisQueue:
 
 
 def enqueue_rescore(collectivite_id: int, referentiel_id: str) -> None:
-    """Enqueue a re-score unless one is already waiting for this collectivité and référentiel."""
+    """Enqueue a re-score of the pair unless a re-score job (of any pair) is still waiting: that
+    one re-scores every edited pair when it starts."""
+    current_queue().enqueue_once(RESCORE_QUEUED_KEY, RESCORE_JOB, collectivite_id, referentiel_id)
+
+
+def enqueue_pair_rescore(collectivite_id: int, referentiel_id: str) -> None:
+    """Enqueue a re-score of the pair unless one of the same pair is still waiting: for a pair
+    without a score row (a first page view, statuts imported), which a job enqueued for another
+    pair would not find (app.services.evaluation.stale_score_rows)."""
     current_queue().enqueue_once(rescore_key(collectivite_id, referentiel_id), RESCORE_JOB, collectivite_id, referentiel_id)

@@ -109,6 +109,7 @@ class RunResult:
     lost: int = 0
     cpu_seconds: dict[str, float] = field(default_factory=dict)  # who -> CPU used during the edits
     seconds: float = 0.0  # duration of the edits
+    load_average: float = 0.0  # the machine's over the last minute, at the end of the edits
 
 
 # Data --------------------------------------------------------------------------------------------
@@ -345,6 +346,7 @@ def run_editors(servers: Servers, app: Flask, accounts: list[Account], referenti
             done = dict(zip((p.account.collectivite_id for p in participants), sent))
         result.cpu_seconds = {name: used - cpu_before[name] for name, used in _cpu_seconds(servers).items()}
         result.seconds = time.monotonic() - started
+        result.load_average = os.getloadavg()[0]
     finally:
         for participant in participants:
             participant.viewer.close()
@@ -461,7 +463,8 @@ def print_report(results: list[RunResult], job_timings: list[float]) -> None:
         edits = max(1, len(result.timings))
         usage = ", ".join(f"{name} {seconds / max(result.seconds, 1e-9):.2f} ({1000 * seconds / edits:.1f} ms)"
                           for name, seconds in result.cpu_seconds.items())
-        click.echo(f"K={result.editors} ({len(result.timings) / max(result.seconds, 1e-9):.0f} éditions/s) : {usage}")
+        click.echo(f"K={result.editors} ({len(result.timings) / max(result.seconds, 1e-9):.0f} éditions/s, "
+                   f"charge moyenne 1 min {result.load_average:.1f}) : {usage}")
     for result in results:
         for error in result.errors[:10]:
             click.echo(f"erreur (K={result.editors}) : {error}")

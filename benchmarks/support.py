@@ -30,6 +30,9 @@ from app.config import PROJECT_ROOT, normalise_database_url
 READY_TIMEOUT_SECONDS = 30
 STOP_TIMEOUT_SECONDS = 10
 HTTP_TIMEOUT_SECONDS = 10
+# Logging in and loading the pages before the measures: argon2 on a machine shared with other
+# work may take seconds per login, which the measures never include.
+SETUP_TIMEOUT_SECONDS = 60
 _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 _CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -225,16 +228,19 @@ class HttpSession:
     def cookie_header(self) -> str:
         return "; ".join(f"{name}={value}" for name, value in self.cookies.items())
 
-    def get(self, path: str) -> Response:
-        return self.request("GET", path)
+    def get(self, path: str, timeout: float = HTTP_TIMEOUT_SECONDS) -> Response:
+        return self.request("GET", path, timeout=timeout)
 
-    def post(self, path: str, form: dict[str, str], headers: dict[str, str] | None = None) -> Response:
+    def post(self, path: str, form: dict[str, str], headers: dict[str, str] | None = None,
+             timeout: float = HTTP_TIMEOUT_SECONDS) -> Response:
         body = urllib.parse.urlencode(form)
-        return self.request("POST", path, body, {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})})
+        return self.request("POST", path, body, {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})},
+                            timeout)
 
-    def request(self, method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None) -> Response:
+    def request(self, method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None,
+                timeout: float = HTTP_TIMEOUT_SECONDS) -> Response:
         address = urllib.parse.urlsplit(self.base_url)
-        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=HTTP_TIMEOUT_SECONDS)
+        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=timeout)
         try:
             all_headers = {"Cookie": self.cookie_header, **(headers or {})} if self.cookies else headers or {}
             connection.request(method, path, body=body, headers=all_headers)
@@ -248,17 +254,18 @@ class HttpSession:
 
     def login(self, email: str, password: str) -> None:
         """The real login form: its CSRF token, then the POST; BenchError unless it redirects."""
-        page = self.get("/connexion")
+        page = self.get("/connexion", SETUP_TIMEOUT_SECONDS)
         token = _CSRF_INPUT.search(page.body)
         if page.status != 200 or token is None:
             raise BenchError(f"page de connexion inattendue (HTTP {page.status})")
-        response = self.post("/connexion", {"email": email, "password": password, "csrf_token": token.group(1)})
+        response = self.post("/connexion", {"email": email, "password": password, "csrf_token": token.group(1)},
+                             timeout=SETUP_TIMEOUT_SECONDS)
         if response.status != 302:
             raise BenchError(f"connexion refusée pour {email} (HTTP {response.status})")
 
     def csrf_token_of(self, path: str) -> str:
         """The CSRF token that htmx sends, read from the csrf meta tag of the page at `path`."""
-        page = self.get(path)
+        page = self.get(path, SETUP_TIMEOUT_SECONDS)
         token = _CSRF_META.search(page.body)
         if page.status != 200 or token is None:
             raise BenchError(f"{path} : HTTP {page.status}, pas de jeton CSRF")

@@ -113,6 +113,29 @@ def fresh_score_table(collectivite_id: int, referentiel_id: str = "eci"):
     return score_referentiel(tree, statuts, consequences_for(collectivite_id))
 
 
+PHASES = {"eci_1.1": "bases", "eci_1.2": "mise en œuvre", "eci_2.1": "effets", "eci_2.2": "bases", "eci_2.0": "bases"}
+
+
+def phased_collectivite(statuts_set: dict[str, str]):
+    """The tiny référentiel's sous-actions given phases (PHASES); a collectivité with a reader and an
+    editor (users by role), the editor having set `statuts_set` (action id -> statut) and acting
+    still. Returns (collectivité, users)."""
+    from app.services import statuts
+
+    for action_id, categorie in PHASES.items():
+        db.session.get(Action, action_id).categorie = categorie
+    db.session.commit()
+    collectivite = make_collectivite()
+    users = {}
+    for role in ("lecture", "edition"):
+        users[role] = make_user()
+        add_member(users[role], collectivite, role)
+    act_as(users["edition"])
+    for action_id, statut in statuts_set.items():
+        statuts.set_statut(users["edition"], collectivite.id, action_id, statut)
+    return collectivite, users
+
+
 class FrozenClock:
     """What `utcnow` returns in the modules given to frozen_clock; `advance(hours=1)` moves it."""
 

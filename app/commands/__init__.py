@@ -8,3 +8,5 @@ collectivites_cli = AppGroup("collectivites", help="Annuaire des collectivités.
 scores_cli = AppGroup("scores", help="Scores des collectivités : recalcul.")
 database_cli = AppGroup("database", help="Base PostgreSQL : droits du rôle de l'application.")
 export_cli = AppGroup("export", help="Exports XLSX / CSV de l'état d'une collectivité.")
+indicateurs_cli = AppGroup("indicateurs", help="Indicateurs : définitions.")
+audits_cli = AppGroup("audits", help="Labellisation : administrateurs de la plateforme et auditeurs.")

@@ -64,4 +64,19 @@ def load_command(directory: Path | None) -> None:
     if report.removed_ids:
         click.echo(f"{len(report.removed_ids)} élément(s) absent(s) de cette édition, archivé(s) "
                    f"(données des collectivités conservées) : {', '.join(report.removed_ids)}")
+    _load_indicateurs(root / "indicateurs")
     click.echo(f"Contenu {report.status} en {time.perf_counter() - started:.2f} s.")
+
+
+def _load_indicateurs(folder: Path) -> None:
+    """The indicateur definitions of the content (its markdown, then its catalogue CSV if any)."""
+    from app.services.indicateurs import load_definitions
+
+    for path in (folder, folder / "catalogue.csv"):
+        if path.exists():
+            count, problems = load_definitions(path)
+            errors = [problem for problem in problems if not problem.warning]
+            if errors:
+                click.echo(f"Indicateurs {path} invalides, non chargés.")
+                _fail(errors)
+            click.echo(f"{count} définitions d'indicateurs ({path.name})")

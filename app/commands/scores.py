@@ -1,7 +1,7 @@
 """`flask scores rescore --stale`: re-score what is stale (after a content update, a worker outage...)."""
 import click
 
-from app.jobs import rescore_job
+from app.jobs import rescore_pair
 from app.commands import scores_cli
 from app.services.evaluation import stale_score_keys
 
@@ -14,5 +14,5 @@ def rescore_command(stale: bool) -> None:
     keys = stale_score_keys()
     with click.progressbar(keys, label=f"{len(keys)} score(s) à recalculer") as bar:
         for collectivite_id, referentiel_id in bar:
-            rescore_job(collectivite_id, referentiel_id)
+            rescore_pair(collectivite_id, referentiel_id)
     click.echo(f"{len(keys)} score(s) recalculé(s).")

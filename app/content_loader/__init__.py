@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 # Bumped when parsing or validation changes what is stored, so an unchanged text reloads.
-LOADER_VERSION = "1"
+LOADER_VERSION = "2"
 
 _cache: dict[str, tuple[tuple[int, int], str, ParsedFile]] = {}  # root + path -> (stamp, text, parsed)
 

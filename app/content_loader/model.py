@@ -29,6 +29,8 @@ class ActionDef:
     md_points: float | None
     md_pourcentage: float | None
     categorie: str | None
+    thematique_id: str | None  # Climat Pratic id (`climat_pratic_id`), checked against the thématiques
+    thematique_line: int  # where it is written (its error's line)
     # Canonical section name (referentiel.SECTION_FIELDS values) -> sanitised HTML; only those written.
     sections: dict[str, str]
     children: list[str]  # sorted as strings, like the 2025 converter (scoring sums in this order)

@@ -18,6 +18,7 @@ from app.content_loader.points import infer_points
 ACTION_LEVELS = {"cae": 3, "eci": 2}
 DEFAULT_ACTION_LEVEL = 2
 CATEGORIES = ("bases", "mise en œuvre", "effets")
+THEMATIQUE_KEY = "climat_pratic_id"  # the Climat Pratic thématique of an action (validate.py checks it)
 # Snake-cased section title -> canonical section name (ActionDef.sections keys).
 SECTION_FIELDS = {
     "description": "description",
@@ -36,6 +37,7 @@ class _Item:
     node: Node
     path: str
     identifiant: str
+    thematique: str | None
     children: list["_Item"] = field(default_factory=list)
 
     @property
@@ -86,11 +88,12 @@ def _item(node: Node, parent: _Item | None, check: Checker, every: list[_Item]) 
     check.number(node, "points")
     check.number(node, "pourcentage")
     check.choice(node, "categorie", CATEGORIES)
+    thematique = check.text(node, THEMATIQUE_KEY) or None
     if identifiant is None:
         if node.fields.get("identifiant") is None and not node.yaml_failed:
             check.error(node.line, f"L'action « {node.title or ''} » n'a pas d'identifiant (clé `identifiant` du yaml).")
         return None
-    item = _Item(node, check.path, identifiant)
+    item = _Item(node, check.path, identifiant, thematique)
     if parent is not None and item.parts[:-1] != parent.parts:
         check.error(node.line_of("identifiant"), (
             f"L'action {item.identifiant or 'racine'} est rangée sous l'action {parent.identifiant or 'racine'} : "
@@ -186,6 +189,8 @@ def _action(name: str, item: _Item, parent_id: str | None, position: int) -> Act
         md_points=_float(node.fields.get("points")),
         md_pourcentage=_float(node.fields.get("pourcentage")),
         categorie=node.fields.get("categorie") if node.fields.get("categorie") in CATEGORIES else None,
+        thematique_id=item.thematique,
+        thematique_line=node.line_of(THEMATIQUE_KEY),
         sections={
             SECTION_FIELDS[key]: section.html for key, section in node.sections.items() if key in SECTION_FIELDS
         },

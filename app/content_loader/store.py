@@ -139,7 +139,7 @@ def _action_row(action) -> dict:
         "id": action.id, "referentiel_id": action.referentiel, "parent_id": action.parent_id,
         "identifiant": action.identifiant, "nom": action.nom, "depth": action.depth, "position": action.position,
         "points": action.points, "md_points": action.md_points, "md_pourcentage": action.md_pourcentage,
-        "categorie": action.categorie, "source_path": action.source_path, "source_line": action.source_line,
+        "categorie": action.categorie, "thematique_id": action.thematique_id, "source_path": action.source_path, "source_line": action.source_line,
         **{name: sections.get(name, "") for name in (
             "description", "contexte", "exemples", "preuve", "ressources", "perimetre_evaluation",
             "reduction_potentiel", "critere",

@@ -51,6 +51,7 @@ def validate(files: list[ParsedFile]) -> tuple[Content, list[ContentError]]:
 
     for parsed in by_kind["thematiques"]:
         _thematiques(parsed, content, errors)
+    _check_action_thematiques(content, errors)
     for parsed in by_kind["questions"]:
         _questions(parsed, content, action_ids, errors)
     _check_choix(content, errors)
@@ -135,6 +136,17 @@ def _thematiques(parsed: ParsedFile, content: Content, errors: list[ContentError
         content.thematiques.update({str(key): name for key, name in value.items()})
     if not found:
         check.error(1, "Aucun bloc yaml `thematiques:` dans ce fichier de thématiques.")
+
+
+def _check_action_thematiques(content: Content, errors: list[ContentError]) -> None:
+    known = ", ".join(sorted(content.thematiques)) or "aucune (pas de fichier de thématiques)"
+    for referentiel in content.referentiels.values():
+        for action in referentiel.actions.values():
+            if action.thematique_id is not None and action.thematique_id not in content.thematiques:
+                errors.append(ContentError(action.source_path, action.thematique_line, (
+                    f"Thématique inconnue « {action.thematique_id} » pour l'action {action.id} "
+                    f"(thématiques possibles : {known})."
+                )))
 
 
 # --- questions --------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ tableau des mesures and the score over time (shared/spec/features/dashboards.md 
 Pure: imports only the standard library and app.dashboards.* (tests/unit/test_layers.py). Plain
 dataclasses in (the tree's nodes, the stored score records, the suivi of each node), plain data out.
 """
-from app.dashboards.evolution import Evolution, EvolutionPoint, evolution
+from app.dashboards.evolution import Evolution, EvolutionPoint, drawn_days, evolution
 from app.dashboards.figures import (
     STATUT_PARTS,
     Part,
@@ -41,6 +41,7 @@ from app.dashboards.tables import (
 from app.dashboards.tree import (
     KIND_LABELS,
     PHASE_LABELS,
+    SCORE_RECORD_KEYS,
     DashboardTree,
     Node,
     Score,
@@ -54,6 +55,7 @@ __all__ = [
     "PERCENT_BINS",
     "PHASE_LABELS",
     "RESTANTS_BINS",
+    "SCORE_RECORD_KEYS",
     "STATUT_FILTERS",
     "STATUT_PARTS",
     "TRIS",
@@ -75,6 +77,7 @@ __all__ = [
     "Score",
     "Suivi",
     "build_tree",
+    "drawn_days",
     "evolution",
     "largest_remainder",
     "mesures",

@@ -7,6 +7,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+# The steps of the drawn days, finest first: a key grouping days, and its French name.
+STEPS = (
+    ("jour", lambda day: day),
+    ("semaine", lambda day: day.isocalendar()[:2]),
+    ("mois", lambda day: (day.year, day.month)),
+)
+
 from app.dashboards.tree import DashboardTree, Node, Score
 
 
@@ -43,3 +50,14 @@ def evolution(
                                              score.percent(score.fait), score.percent(score.programme)))
         curves.append(Evolution(tree.by_id[node_id], tuple(points)))
     return curves
+
+
+def drawn_days(days: Sequence[date], max_points: int) -> tuple[list[date], str]:
+    """The days to draw out of the recorded `days` (sorted), and the step ("jour", "semaine",
+    "mois"): the finest step keeping at most `max_points` days (months beyond that), each group
+    drawn by its last recorded day, so the period's last day is always drawn."""
+    for step, key in STEPS:
+        last_of_group = {key(day): day for day in days}
+        if len(last_of_group) <= max_points:
+            break
+    return sorted(last_of_group.values()), step

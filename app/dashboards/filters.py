@@ -166,7 +166,8 @@ def _axes(tree: DashboardTree) -> dict[str, str]:
 
 
 def _thematiques(tree: DashboardTree) -> dict[str, str]:
-    return {key: key for key in sorted(tree.thematiques)}
+    names = {key: tree.thematique_names.get(key, key) for key in tree.thematiques}
+    return dict(sorted(names.items(), key=lambda item: item[1]))
 
 
 def _phases(tree: DashboardTree) -> dict[str, str]:

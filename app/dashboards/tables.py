@@ -149,7 +149,7 @@ class MesureRow:
     node: Node
     kind: str
     statut: str | None  # None on the nodes that take no statut (above the sous-actions)
-    score: Score
+    score: Score | None  # None before the collectivité's scores are computed (the push brings them)
     pct_fait: float | None
     suivi: Suivi
     matches: bool  # False: shown only as the path to rows that match
@@ -177,18 +177,19 @@ def _mesure_matches(node: Node, tree: DashboardTree, statut: str | None, score: 
 def mesures(
     tree: DashboardTree, scores: Mapping[str, Score], suivis: Mapping[str, Suivi], filters: MesuresFilters
 ) -> Mesures:
-    """Every node below the root in display order, with its statut, points and suivi; with
+    """Every node below the root in display order, with its statut, points (None: no scores yet,
+    every node is listed) and suivi; with
     filters, the nodes that match and their ancestors (the path to them)."""
     settable = {"sous_action", "tache"}
     candidates = []
     for node in tree.nodes[1:]:
-        if node.id not in scores:
+        if scores and node.id not in scores:  # a node the engine does not score
             continue
         kind, suivi = tree.kind[node.id], suivis.get(node.id, NO_SUIVI)
         statut = (suivi.statut or "non_renseigne") if kind in settable else None
-        score = scores[node.id]
+        score = scores.get(node.id)
         matches = _mesure_matches(node, tree, statut, score, suivi, filters)
-        candidates.append(MesureRow(node, kind, statut, score, score.percent(score.fait), suivi, matches))
+        candidates.append(MesureRow(node, kind, statut, score, score and score.percent(score.fait), suivi, matches))
     shown = {row.node.id for row in candidates if row.matches}
     for row in reversed(candidates):  # children before parents: a parent on the path is shown
         if row.node.id in shown and row.node.parent_id is not None:

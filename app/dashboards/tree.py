@@ -41,6 +41,13 @@ class Node:
     thematique: str | None = None
 
 
+# The keys of a stored score record (app.scoring.SCORE_FIELDS) giving Score's fields, in order.
+SCORE_RECORD_KEYS = (
+    "point_referentiel", "point_potentiel", "point_fait", "point_programme", "point_pas_fait", "point_non_renseigne",
+    "desactive", "concerne", "renseigne", "total_taches_count", "completed_taches_count",
+)
+
+
 class Score(NamedTuple):
     """The figures of one node that the dashboards use, read from a stored score record (a tuple:
     built for every node of a référentiel on each page, it must be cheap)."""
@@ -60,19 +67,7 @@ class Score(NamedTuple):
     @classmethod
     def from_record(cls, record: Mapping) -> "Score":
         """`record`: a stored score record as a dict (the keys of app.scoring.SCORE_FIELDS)."""
-        return cls(
-            record["point_referentiel"],
-            record["point_potentiel"],
-            record["point_fait"],
-            record["point_programme"],
-            record["point_pas_fait"],
-            record["point_non_renseigne"],
-            record["desactive"],
-            record["concerne"],
-            record["renseigne"],
-            record["total_taches_count"],
-            record["completed_taches_count"],
-        )
+        return cls(*(record[key] for key in SCORE_RECORD_KEYS))
 
     @property
     def restants(self) -> float:
@@ -104,6 +99,7 @@ class DashboardTree:
     axe: Mapping[str, Node | None]  # the depth-1 ancestor (or the node itself); None for the root
     phase: Mapping[str, str | None]  # phase key of sous-actions and tâches, None above
     thematique: Mapping[str, str | None]
+    thematique_names: Mapping[str, str]  # Climat Pratic id -> its French name (the content's)
 
     @property
     def root(self) -> Node:
@@ -131,9 +127,10 @@ def kind_of(depth: int, action_level: int) -> str:
     return "axe" if depth == 1 else "sous_axe"
 
 
-def build_tree(nodes: Sequence[Node], action_level: int) -> DashboardTree:
+def build_tree(nodes: Sequence[Node], action_level: int, thematique_names: Mapping[str, str] | None = None) -> DashboardTree:
     """`nodes`: the référentiel's actions, root first, each parent before its children and the
-    siblings in display order (the order of the pages)."""
+    siblings in display order (the order of the pages); `thematique_names`: the names of the
+    thématiques (their id stands for a missing one)."""
     by_id = {node.id: node for node in nodes}
     children: dict[str, list[str]] = {node.id: [] for node in nodes}
     kind, axe, phase, thematique = {}, {}, {}, {}
@@ -157,4 +154,5 @@ def build_tree(nodes: Sequence[Node], action_level: int) -> DashboardTree:
         axe=axe,
         phase=phase,
         thematique=thematique,
+        thematique_names=thematique_names or {},
     )

@@ -34,3 +34,22 @@ from app.models.suivi import (  # noqa: F401
     ScoreSnapshot,
     ScoreState,
 )
+from app.models.indicateurs import (  # noqa: F401
+    IndicateurDefinition,
+    IndicateurDefinitionAction,
+    IndicateurPerso,
+    IndicateurValeur,
+)
+from app.models.partage import PartagePreference, ScoreSummary  # noqa: F401
+from app.models.plans import (  # noqa: F401
+    Axe,
+    Fiche,
+    FicheAction,
+    FicheAxe,
+    FicheBudget,
+    FicheEtape,
+    FicheIndicateur,
+    FicheNote,
+    Plan,
+)
+from app.models.labellisation import Auditeur, AuditMesure, Labellisation, LabellisationDemande  # noqa: F401

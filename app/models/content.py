@@ -47,6 +47,8 @@ class Action(db.Model):
     md_points: Mapped[float | None] = mapped_column(Float)
     md_pourcentage: Mapped[float | None] = mapped_column(Float)
     categorie: Mapped[str | None] = mapped_column(String(32))
+    # Climat Pratic thématique (a Thematique id; no foreign key: the thématiques are replaced on each load).
+    thematique_id: Mapped[str | None] = mapped_column(String(64))
     description: Mapped[str] = mapped_column(Text, default="")
     contexte: Mapped[str] = mapped_column(Text, default="")
     exemples: Mapped[str] = mapped_column(Text, default="")

@@ -8,21 +8,10 @@ from app.htmx import is_htmx, vary_on_htmx
 from app.policy import require_permission
 from app.routes.workspace_page import workspace_page
 from app.services import workspace
-from app.services.referentiels import referentiel_links
 
 bp = Blueprint("workspace", __name__, url_prefix="/collectivites/<int:collectivite_id>")
 bp.after_request(vary_on_htmx)
 ACTION_URL = "/referentiels/<referentiel_id>/actions/<action_id>"
-
-
-@bp.get("")
-@require_permission("read")
-def home(collectivite_id: int):
-    """The workspace's entry point: the first référentiel (personnalisation when none is loaded)."""
-    links = referentiel_links()
-    if not links:
-        return redirect(url_for("personnalisation.show", collectivite_id=collectivite_id))
-    return redirect(url_for(".show_tree", collectivite_id=collectivite_id, referentiel_id=links[0][0]))
 
 
 @bp.get("/referentiels/<referentiel_id>")

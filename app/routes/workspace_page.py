@@ -19,9 +19,16 @@ class Tab:
 
 
 WORKSPACE_TABS = [
+    Tab("Tableau de bord", "tableau_de_bord.home", "fr-icon-dashboard-3-line"),
+    Tab("Indicateurs", "indicateurs.show", "fr-icon-line-chart-line"),
     Tab("Personnalisation", "personnalisation.show", "fr-icon-settings-5-line"),
+    Tab("Plans d'action", "plans.show", "fr-icon-list-ordered"),
+    Tab("Labellisation", "audits.overview", "fr-icon-award-line"),
     Tab("Historique", "history.show", "fr-icon-history-line"),
     Tab("Membres", "membres.members", "fr-icon-team-line"),
+    Tab("Étoiles", "labellisation.overview", "fr-icon-star-line"),
+    Tab("Comparaison", "partage.comparison", "fr-icon-line-chart-line"),
+    Tab("Partage", "partage.settings", "fr-icon-share-line"),
 ]
 
 
@@ -49,7 +56,7 @@ def root_crumbs(collectivite) -> list[tuple[str, str]]:
     return [
         ("Accueil", url_for("main.home")),
         ("Mes collectivités", url_for("collectivites.mine")),
-        (collectivite.nom, url_for("membres.members", collectivite_id=collectivite.id)),
+        (collectivite.nom, url_for("tableau_de_bord.home", collectivite_id=collectivite.id)),
     ]
 
 

@@ -22,6 +22,7 @@ from app.scoring.formula import (
     Identite,
     Node,
     Number,
+    Referentiel,
     Reponse,
     Score,
     Word,
@@ -109,7 +110,7 @@ class _Typer:
         match node:
             case Number():
                 return NUMBER
-            case Boolean():
+            case Boolean() | Referentiel():
                 return BOOLEAN
             case Word() | Score():
                 return TEXT

@@ -124,6 +124,11 @@ class ScoreTable(Mapping[str, ActionScore]):
         """Every record, deepest nodes first."""
         return (ActionScore(action_id, *row) for action_id, row in self.rows().items())
 
+    def records_of(self, action_ids: Sequence[str]) -> dict[str, ActionScore]:
+        """The records of these actions (those of the tree), built together."""
+        nodes = [self.tree.index[action_id] for action_id in action_ids if action_id in self.tree.index]
+        return {action_id: ActionScore(action_id, *row) for action_id, row in self._build_rows(nodes).items()}
+
     def record(self, i: int) -> ActionScore:
         action_id = self.tree.ids[i]
         return ActionScore(action_id, *self._build_rows([i])[action_id])
@@ -224,6 +229,77 @@ def score_referentiel(
 ) -> ScoreTable:
     """Statuts and consequences whose id is not in the tree are ignored (the reference engine
     crashes on an unknown consequence carrying a factor or a score formula)."""
+    return draft_referentiel(tree, statuts, consequences).table(reuse=True)
+
+
+@dataclass(frozen=True, eq=False)
+class Draft:
+    """Steps 0–5 of a scoring (step 6, the score formulas, applied by `table`), kept so that a
+    what-if can score changed avancements again from it (`with_avancements`)."""
+
+    tree: PreparedTree
+    statuts: Mapping[str, Statut]  # by action id, the last one of each
+    consequences: Mapping[str, Consequence]
+    columns: Columns  # before step 6
+    formulas: tuple[tuple[int, str], ...]
+    odd_factor: bool
+    avancement: Mapping[int, tuple]  # index -> fractions of the nodes whose avancement counts (rule A2)
+    non_concerne: Sequence[bool]  # N, désactivés included
+
+    def table(self, reuse: bool = False) -> ScoreTable:
+        """The scores; `reuse`: the draft's own columns become the table's (the draft is then
+        spent), else they are copied first when a score formula must change them."""
+        columns = self.columns
+        if (self.formulas or self.odd_factor) and not reuse:
+            columns = Columns(**{name: getattr(columns, name).copy() for name in Columns.__dataclass_fields__})
+        if self.odd_factor:
+            columns.non_default.update(range(self.tree.size))  # every row may differ from the plain table's
+        for a, formule in self.formulas:
+            _override_with_formula(self.tree, columns, a, formule)
+        return ScoreTable(self.tree, columns)
+
+    def with_avancements(self, changes: Mapping[str, Statut]) -> "Draft | None":
+        """The draft with these statuts instead, computed again only along the changed nodes'
+        ancestors; None when a change may move potentials (a statut other than concerné, a
+        sous-action taking or losing a statut of its own, a node in N): then score again in full.
+        Same sums in the same order as a full scoring: the same values to the last bit."""
+        tree, statuts, c = self.tree, self.statuts, self.columns
+        changed = {}
+        for action_id, statut in changes.items():
+            i = tree.index.get(action_id)
+            if i is None:
+                continue
+            before = statuts.get(action_id)
+            if self.non_concerne[i] or not statut.concerne or (before is not None and not before.concerne):
+                return None
+            if tree.children[i] and before is None:  # its `concerned` flag would change its potential
+                return None
+            changed[i] = statut.avancement
+        columns = Columns(**{name: getattr(c, name).copy() for name in Columns.__dataclass_fields__})
+        avancement = dict(self.avancement)
+        for i, fractions in changed.items():
+            if fractions is None:
+                avancement.pop(i, None)
+            else:
+                avancement[i] = fractions
+        dirty = set()
+        for i in changed:  # up to the first ancestor whose values do not come from its children
+            node = i
+            while node >= 0 and node not in dirty:
+                dirty.add(node)
+                if node != i and (node in avancement or self.non_concerne[node]):
+                    break
+                node = tree.parent[node]
+        _rescore_nodes(tree, columns, sorted(dirty), avancement, self.non_concerne)
+        columns.non_default.update(dirty)
+        return Draft(tree, {**statuts, **{tree.ids[i]: changes[tree.ids[i]] for i in changed}}, self.consequences,
+                     columns, self.formulas, self.odd_factor, avancement, self.non_concerne)
+
+
+def draft_referentiel(
+    tree: PreparedTree, statuts: Sequence[Statut], consequences: Mapping[str, Consequence]
+) -> Draft:
+    """Steps 0–5 of score_referentiel."""
     n, index = tree.size, tree.index
     parent, subtree = tree.parent, tree.subtree
 
@@ -257,10 +333,12 @@ def score_referentiel(
     non_concerne = desactive.copy()
     avancement = {}
     with_statut = []
+    last = {}
     for statut in statuts:
         i = index.get(statut.action_id)
         if i is None:
             continue
+        last[statut.action_id] = statut
         if statut.concerne:
             concerned[i] = True
         else:
@@ -283,12 +361,35 @@ def score_referentiel(
     scores = _scores(tree, potentiel, loud, out, non_concerne, avancement)
     non_default = loud
     non_default.update(personalised)
-    if odd_factor:
-        non_default.update(range(n))  # every row may differ from the plain table's
     columns = Columns(**scores, desactive=desactive, potentiel_perso=potentiel_perso, non_default=non_default)
-    for a, formule in formulas:
-        _override_with_formula(tree, columns, a, formule)
-    return ScoreTable(tree, columns)
+    counted = {i: fractions for i, fractions in avancement.items() if not non_concerne[i]}
+    return Draft(tree, last, consequences, columns, tuple(formulas), odd_factor, counted, non_concerne)
+
+
+def _rescore_nodes(tree: PreparedTree, c: Columns, nodes: Sequence[int], avancement: Mapping[int, tuple],
+                   non_concerne: Sequence[bool]) -> None:
+    """Rules A2, A3 and B again for `nodes` (none in N), upward, as _scores computes them."""
+    leaves, float_leaves = tree.direct_leaves, tree.direct_leaves_float
+    for i in nodes:
+        if non_concerne[i]:
+            continue
+        fractions = avancement.get(i)
+        if fractions is not None:  # A2
+            f, p, pf = fractions
+            pot, t = c.potentiel[i], float_leaves[i]
+            c.fait[i], c.programme[i], c.pas_fait[i], c.non_renseigne[i] = pot * f, pot * p, pot * pf, 0.0
+            c.total[i] = c.completed[i] = leaves[i]
+            c.fait_avancement[i], c.programme_avancement[i], c.pas_fait_avancement[i] = f * t, p * t, pf * t
+            c.pas_concerne_avancement[i], c.concerne[i] = 0.0, True
+        elif not tree.children[i]:  # A3
+            c.fait[i] = c.programme[i] = c.pas_fait[i] = 0.0
+            c.non_renseigne[i], c.total[i], c.completed[i] = c.potentiel[i], tree.tache_counts[i], 0
+            c.fait_avancement[i] = c.programme_avancement[i] = c.pas_fait_avancement[i] = 0.0
+            c.pas_concerne_avancement[i], c.concerne[i] = 0.0, True
+        else:
+            _rule_b(tree.children[i], i, c.fait, c.programme, c.pas_fait, c.non_renseigne, c.total, c.completed,
+                    c.fait_avancement, c.programme_avancement, c.pas_fait_avancement, c.pas_concerne_avancement,
+                    c.concerne)
 
 
 def _is_odd(factor: float) -> bool:
@@ -394,26 +495,9 @@ def _scores(
             total[i] = completed[i] = leaves[i]
             fait_av[i], programme_av[i], pas_fait_av[i] = f * t, p * t, pf * t
     for i in sorted(loud.difference(out, avancement)):  # B, upward: sums in children-list order, from integer 0
-        kids = children[i]
-        if not kids:
-            continue  # A3: a leaf without avancement keeps the defaults
-        f = p = pf = nr = t = done = fa = pa = pfa = pca = 0
-        any_concerne = False
-        for c in kids:
-            f += fait[c]
-            p += programme[c]
-            pf += pas_fait[c]
-            nr += non_renseigne[c]
-            t += total[c]
-            done += completed[c]
-            fa += fait_av[c]
-            pa += programme_av[c]
-            pfa += pas_fait_av[c]
-            pca += pas_concerne_av[c]
-            any_concerne = any_concerne or concerne[c]
-        fait[i], programme[i], pas_fait[i], non_renseigne[i], total[i], completed[i] = f, p, pf, nr, t, done
-        fait_av[i], programme_av[i], pas_fait_av[i], pas_concerne_av[i] = fa, pa, pfa, pca
-        concerne[i] = any_concerne
+        if children[i]:  # else A3: a leaf without avancement keeps the defaults
+            _rule_b(children[i], i, fait, programme, pas_fait, non_renseigne, total, completed,
+                    fait_av, programme_av, pas_fait_av, pas_concerne_av, concerne)
     return {
         "fait": fait,
         "programme": programme,
@@ -428,6 +512,28 @@ def _scores(
         "pas_fait_avancement": pas_fait_av,
         "pas_concerne_avancement": pas_concerne_av,
     }
+
+
+def _rule_b(kids, i, fait, programme, pas_fait, non_renseigne, total, completed,
+            fait_av, programme_av, pas_fait_av, pas_concerne_av, concerne) -> None:
+    """Rule B: node i sums its children's values, in children-list order, from integer 0."""
+    f = p = pf = nr = t = done = fa = pa = pfa = pca = 0
+    any_concerne = False
+    for c in kids:
+        f += fait[c]
+        p += programme[c]
+        pf += pas_fait[c]
+        nr += non_renseigne[c]
+        t += total[c]
+        done += completed[c]
+        fa += fait_av[c]
+        pa += programme_av[c]
+        pfa += pas_fait_av[c]
+        pca += pas_concerne_av[c]
+        any_concerne = any_concerne or concerne[c]
+    fait[i], programme[i], pas_fait[i], non_renseigne[i], total[i], completed[i] = f, p, pf, nr, t, done
+    fait_av[i], programme_av[i], pas_fait_av[i], pas_concerne_av[i] = fa, pa, pfa, pca
+    concerne[i] = any_concerne
 
 
 def _override_with_formula(tree: PreparedTree, columns: Columns, a: int, formule: str) -> None:

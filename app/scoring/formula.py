@@ -7,7 +7,8 @@ nested closures for evaluation. Quirks kept on purpose: every binary operator is
 right-associative (`10 - 4 - 3` is 9), `+`/`-` share one level, `*`/`/` another, parentheses
 exist only in calls, `et`/`ou` return an operand (Python style), `si … alors` without `sinon`
 yields None, `min`/`max` of non-numbers return the text of the call, and an atom may be empty
-(it parses, but evaluating it fails).
+(it parses, but evaluating it fails). `referentiel(x)`, used by the cible / seuil expressions of
+indicateurs (app/indicateur_defs/reference.py), is true when the environment names référentiel x.
 """
 import re
 from collections.abc import Callable, Mapping
@@ -79,6 +80,13 @@ class Score(Node):
 
 
 @dataclass(frozen=True)
+class Referentiel(Node):
+    """`referentiel(te)`: true when the formula is read for that référentiel (indicateur cibles)."""
+
+    referentiel_id: str
+
+
+@dataclass(frozen=True)
 class Call(Node):
     """`min(a, b)` or `max(a, b)`."""
 
@@ -105,7 +113,8 @@ class Conditional(Node):
 
 # --- lexer ----------------------------------------------------------------------------------
 
-KEYWORDS = {"si", "alors", "sinon", "et", "ou", "identite", "reponse", "score", "min", "max"}
+CALLS = ("identite", "reponse", "score", "referentiel", "min", "max")
+KEYWORDS = {"si", "alors", "sinon", "et", "ou", *CALLS}
 BOOLEANS = {"VRAI": True, "vrai": True, "FAUX": False, "faux": False}
 _NUMBER = r"\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?"
 _TOKEN = re.compile(
@@ -231,7 +240,7 @@ class _Parser:
         return self._binary(("*", "/"), self.operand, self.product)
 
     def operand(self) -> Node:
-        if self.current.kind == "keyword" and self.current.text in ("identite", "reponse", "score", "min", "max"):
+        if self.current.kind == "keyword" and self.current.text in CALLS:
             return self.call()
         return self.atom()
 
@@ -262,6 +271,8 @@ class _Parser:
             name = self.name()
             if token.text == "score":
                 node = Score(token.line, name)
+            elif token.text == "referentiel":
+                node = Referentiel(token.line, name)
             elif token.text == "identite":
                 self.expect(",")
                 node = Identite(token.line, name, self.atom())
@@ -290,6 +301,7 @@ class Environment:
 
     identite: Mapping[str, frozenset[str]]
     reponses: Mapping[str, object]
+    referentiels: frozenset[str] = frozenset()  # what `referentiel(x)` is true for
 
 
 # Evaluators take an Environment, or None after scoring (score formulas), where `identite` and
@@ -342,6 +354,8 @@ def compile_node(node: Node) -> Evaluator:
         case Score(action_id=action_id):
             text = f"score({action_id})"
             return lambda env: text
+        case Referentiel(referentiel_id=referentiel_id):
+            return lambda env: referentiel_id in _environment(env, "referentiel").referentiels
         case Identite(property=prop, value=value_node):
             value_of = compile_node(value_node)
 

@@ -116,6 +116,12 @@ def _throttle(action: str, email: str, ip: str, limits: tuple[_Limit, ...]) -> N
             raise FormErrors({"form": limit.message.format(minutes=int(window.total_seconds() // 60))}, status=429)
 
 
+def throttle_ip(action: str, ip: str | None, config_name: str, message: str) -> None:
+    """The same database-backed limit for other areas: at most config[config_name] (count,
+    window) calls of `action` per IP; FormErrors (429) beyond."""
+    _throttle(action, "", _client_ip(ip), (_Limit(config_name, ("ip",), message),))
+
+
 def _client_ip(ip: str | None) -> str:
     return (ip or "")[:_IP_MAX_LENGTH]
 

@@ -14,17 +14,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import DateTime, Integer, bindparam, or_, select, update
 
 from app.extensions import db
-from app.persistence import upsert, utcnow
+from app.persistence import upsert, upsert_rows, utcnow
 from app.rls import system_work
-from app.models import ActionStatut, ContentVersion, Referentiel, ScoreHistory, ScoreState
+from app.models import ActionStatut, ContentVersion, Referentiel, ScoreHistory, ScoreState, ScoreSummary
 from app.scoring import SCORE_FIELDS, Statut, score_referentiel
-from app.services.personnalisation import consequences_for
+from app.services import partage
+from app.services.personnalisation import consequences_for, consequences_of
 from app.services.scores import StoredScores
 from app.services.scoring_content import LATEST_VERSION, scoring_content_of
-from app.services.statuts import StatutValue, read_statuts
+from app.services.statuts import StatutValue, read_statuts, read_statuts_of_pairs
 
 TOTAL_FIELDS = ("point_fait", "point_programme", "point_pas_fait", "point_non_renseigne", "point_potentiel", "point_referentiel")
 
@@ -88,12 +89,16 @@ def rescore(collectivite_id: int, referentiel_id: str) -> ScoreUpdate | None:
             previous = {action_id: tuple(values) for action_id, values in (stored.scores or {}).items()}
         _compare_and_set(key, revision, version_id, new_values)
     _remember_records(key, (revision, version_id, new_values["computed_at"]), records)
+    _record_history_and_summaries([(key, tree, records)])
+    return _score_update(key, tree, revision, previous, records)
+
+
+def _score_update(key: tuple[int, str], tree, revision: int, previous: Mapping[str, tuple], records: dict) -> ScoreUpdate:
     totals = dict(zip(SCORE_FIELDS, records[tree.root_id]))
-    _record_history(collectivite_id, referentiel_id, totals, records)
     changed = {action_id: dict(zip(SCORE_FIELDS, values)) for action_id, values in records.items() if previous.get(action_id) != values}
     changed.setdefault(tree.root_id, totals)  # the totals are always pushed
-    return ScoreUpdate(collectivite_id, referentiel_id, revision, changed, totals,
-                       _personnalisation_changed(previous, records))
+    return ScoreUpdate(*key, revision, changed, totals, _personnalisation_changed(previous, records))
+
 
 
 _PERSONNALISATION_INDEXES = (SCORE_FIELDS.index("desactive"), SCORE_FIELDS.index("point_potentiel_perso"))
@@ -152,6 +157,86 @@ def _version_and_state(key: tuple[int, str]):
     ).one_or_none()
 
 
+# A batch of re-scores: the stored state, records and the stamp of the row they were read with.
+_BATCH_STATE_COLUMNS = (ScoreState.collectivite_id, ScoreState.referentiel_id, *_STATE_COLUMNS)
+_BATCH_STORED_COLUMNS = (ScoreState.collectivite_id, ScoreState.referentiel_id, ScoreState.scored_revision,
+                         ScoreState.content_version_id, ScoreState.computed_at, ScoreState.scores)
+# The compare-and-set of _compare_and_set(..., expected=stamp), run once per pair of a batch.
+_BATCH_COMPARE_AND_SET = (
+    update(ScoreState.__table__)
+    .where(
+        ScoreState.collectivite_id == bindparam("key_collectivite_id"),
+        ScoreState.referentiel_id == bindparam("key_referentiel_id"),
+        ScoreState.scored_revision <= bindparam("scored_revision"),
+        or_(ScoreState.content_version_id.is_(None), ScoreState.content_version_id <= bindparam("content_version_id")),
+        ScoreState.scored_revision == bindparam("expected_revision"),
+        ScoreState.content_version_id.is_not_distinct_from(bindparam("expected_version_id", type_=Integer)),
+        ScoreState.computed_at.is_not_distinct_from(bindparam("expected_computed_at", type_=DateTime)),
+    )
+    .values(scores=bindparam("scores"), scored_revision=bindparam("scored_revision"),
+            content_version_id=bindparam("content_version_id"), computed_at=bindparam("computed_at"))
+)
+
+
+@system_work()
+def rescore_pairs(pairs: list[tuple[int, str]]) -> tuple[list[ScoreUpdate], list[tuple[int, str]]]:
+    """Re-score several (collectivité, référentiel) pairs in one transaction, as rescore() each
+    (the caller commits): every kind of data read once for all, every kind written in one
+    statement. Returns the updates (fresh pairs left out) and the pairs left to rescore() one by
+    one: those without a score row or of a référentiel the content lacks, or all of them when
+    another computation stored scores meanwhile (the transaction is then rolled back)."""
+    version = LATEST_VERSION.subquery()
+    rows = db.session.execute(
+        select(version, *_BATCH_STATE_COLUMNS).select_from(version)
+        .join(ScoreState, ScoreState.collectivite_id.in_({collectivite_id for collectivite_id, _ in pairs}))
+    ).all()
+    states = {(row.collectivite_id, row.referentiel_id): row for row in rows}
+    if not rows:
+        return [], list(pairs)
+    version_id, content = scoring_content_of(db.session, tuple(rows[0])[:3])
+    left = [pair for pair in pairs if pair not in states or pair[1] not in content.trees]
+    stale = [pair for pair in pairs if pair not in left and not _is_fresh(states[pair], version_id)]
+    if not stale:
+        return [], left
+    # The records stored before, for the diff: those this process stored last, else read.
+    stored = {}
+    for pair in stale:
+        state = states[pair]
+        stamp = (state.scored_revision, state.content_version_id, state.computed_at)
+        previous = _recent_records_for(pair, stamp)
+        if previous is not None:
+            stored[pair] = (stamp, previous)
+    unknown = [pair for pair in stale if pair not in stored]
+    if unknown:
+        for row in db.session.execute(select(*_BATCH_STORED_COLUMNS).where(
+                ScoreState.collectivite_id.in_({collectivite_id for collectivite_id, _ in unknown}))):
+            key = (row.collectivite_id, row.referentiel_id)
+            if key in unknown:  # read back as lists: compared as tuples
+                stored[key] = (tuple(row)[2:5], {a: tuple(values) for a, values in (row.scores or {}).items()})
+    statuts = read_statuts_of_pairs(stale)
+    consequences = consequences_of({collectivite_id for collectivite_id, _ in stale}, content)
+    computed_at = utcnow()
+    scored, parameters = [], []
+    for pair in stale:
+        tree, revision = content.trees[pair[1]], states[pair].edit_revision
+        statuts_of_pair = [engine_statut(action_id, value) for action_id, value in statuts[pair].items()]
+        records = score_referentiel(tree, statuts_of_pair, consequences[pair[0]]).rows()
+        stamp = stored[pair][0]
+        scored.append((pair, tree, revision, records))
+        parameters.append({"key_collectivite_id": pair[0], "key_referentiel_id": pair[1], "scores": records,
+                           "scored_revision": revision, "content_version_id": version_id, "computed_at": computed_at,
+                           "expected_revision": stamp[0], "expected_version_id": stamp[1], "expected_computed_at": stamp[2]})
+    if db.session.execute(_BATCH_COMPARE_AND_SET, parameters).rowcount != len(parameters):
+        db.session.rollback()  # a concurrent computation: each pair again, alone
+        return [], list(pairs)
+    _record_history_and_summaries([(pair, tree, records) for pair, tree, _revision, records in scored])
+    updates = []
+    for pair, tree, revision, records in scored:
+        _remember_records(pair, (revision, version_id, computed_at), records)
+        updates.append(_score_update(pair, tree, revision, stored[pair][1], records))
+    return updates, left
+
+
 # The records this process stored last, per (collectivité, référentiel), stamped with the row's
 # (scored_revision, content_version_id, computed_at): a worker re-scoring the same collectivité
 # again diffs against them instead of reading and parsing the stored JSON back.
@@ -176,21 +261,8 @@ def _remember_records(key: tuple[int, str], stamp: tuple, records: dict) -> None
 
 
 def stale_score_keys() -> list[tuple[int, str]]:
-    """(collectivité, référentiel) pairs whose scores are stale or missing: edited since the last
-    computation, computed on another content version, or statuts without any score row. Archived
-    référentiels are left out."""
-    stale = (
-        select(ScoreState.collectivite_id, ScoreState.referentiel_id)
-        .join(Referentiel, Referentiel.id == ScoreState.referentiel_id)
-        .where(
-            ~Referentiel.archived,
-            or_(
-                ScoreState.scores.is_(None),
-                ScoreState.scored_revision < ScoreState.edit_revision,
-                ScoreState.content_version_id.is_distinct_from(_content_version_id()),
-            ),
-        )
-    )
+    """(collectivité, référentiel) pairs whose scores are stale or missing: those of
+    stale_score_rows, and statuts without any score row. Archived référentiels are left out."""
     unscored = (
         select(ActionStatut.collectivite_id, ActionStatut.referentiel_id)
         .join(Referentiel, Referentiel.id == ActionStatut.referentiel_id)
@@ -201,11 +273,31 @@ def stale_score_keys() -> list[tuple[int, str]]:
         )
         .where(~Referentiel.archived, ScoreState.collectivite_id.is_(None))
     )
-    return sorted({tuple(row) for row in db.session.execute(stale.union(unscored))})
+    return sorted({tuple(row) for row in db.session.execute(_stale_rows().union(unscored))})
 
 
-def _content_version_id() -> int | None:
-    return db.session.scalar(select(ContentVersion.id).order_by(ContentVersion.id.desc()).limit(1))
+def stale_score_rows() -> list[tuple[int, str]]:
+    """The pairs of the score rows that are stale: edited since the last computation, computed
+    on another content version, or never computed (archived référentiels left out). What a
+    re-score job finds to do besides its own pair: cheaper than stale_score_keys (no scan of
+    the statuts)."""
+    return sorted(tuple(row) for row in db.session.execute(_stale_rows()))
+
+
+def _stale_rows():
+    latest_version = select(ContentVersion.id).order_by(ContentVersion.id.desc()).limit(1).scalar_subquery()
+    return (
+        select(ScoreState.collectivite_id, ScoreState.referentiel_id)
+        .join(Referentiel, Referentiel.id == ScoreState.referentiel_id)
+        .where(
+            ~Referentiel.archived,
+            or_(
+                ScoreState.scores.is_(None),
+                ScoreState.scored_revision < ScoreState.edit_revision,
+                ScoreState.content_version_id.is_distinct_from(latest_version),
+            ),
+        )
+    )
 
 
 def _is_fresh(state, version_id: int | None) -> bool:
@@ -244,11 +336,21 @@ def scores_on(collectivite_id: int, referentiel_id: str, day: date) -> StoredSco
     return None if records is None else StoredScores(records)
 
 
-def _record_history(collectivite_id: int, referentiel_id: str, totals: dict, records: dict[str, list]) -> None:
-    """Upsert the day's row: the root totals and every node's records (the day's last state wins)."""
-    values = {**{name: totals[name] for name in TOTAL_FIELDS}, "scores": records}
-    upsert(
-        ScoreHistory,
-        {"collectivite_id": collectivite_id, "referentiel_id": referentiel_id, "day": utcnow().date()},
-        values,
-    )
+_HISTORY_KEY = ("collectivite_id", "referentiel_id", "day")
+_TOTAL_INDEXES = tuple(SCORE_FIELDS.index(name) for name in TOTAL_FIELDS)
+
+
+def _record_history_and_summaries(scored: list[tuple[tuple[int, str], object, dict]]) -> None:
+    """For each (pair, tree, records) freshly stored: upsert the day's history row (the root
+    totals and every node's records: the day's last state wins) and the directory's summary,
+    one statement per table."""
+    day = utcnow().date()
+    upsert_rows(ScoreHistory, _HISTORY_KEY, [
+        {"collectivite_id": collectivite_id, "referentiel_id": referentiel_id, "day": day, "scores": records,
+         **{name: records[tree.root_id][i] for name, i in zip(TOTAL_FIELDS, _TOTAL_INDEXES)}}
+        for (collectivite_id, referentiel_id), tree, records in scored
+    ])
+    upsert_rows(ScoreSummary, partage.SUMMARY_KEY, [
+        partage.summary_row(collectivite_id, referentiel_id, tree.root_id, tree.action_level, records)
+        for (collectivite_id, referentiel_id), tree, records in scored
+    ])

@@ -71,13 +71,16 @@ class ExportMeta:
     referentiel_id: str
     referentiel_nom: str
     day: date
+    label: str | None = None  # a snapshot's name, for the export of a snapshot
 
     def filename(self, extension: str) -> str:
-        return f"tet-{_slug(self.collectivite_nom)}-{_slug(self.referentiel_id)}-{self.day.isoformat()}.{extension}"
+        label = f"-{_slug(self.label)}" if self.label else ""
+        return f"tet-{_slug(self.collectivite_nom)}-{_slug(self.referentiel_id)}{label}-{self.day.isoformat()}.{extension}"
 
     @property
     def title(self) -> str:
-        return f"{self.collectivite_nom} — {self.referentiel_nom} — état au {self.day.strftime('%d/%m/%Y')}"
+        label = f"sauvegarde « {self.label} », " if self.label else ""
+        return f"{self.collectivite_nom} — {self.referentiel_nom} — {label}état au {self.day.strftime('%d/%m/%Y')}"
 
 
 @dataclass(frozen=True)
@@ -109,23 +112,25 @@ COLUMNS = (
 # Rows ----------------------------------------------------------------------------------------------
 
 
-def export_meta(collectivite_id: int, referentiel_id: str, day: date | None = None) -> ExportMeta:
+def export_meta(collectivite_id: int, referentiel_id: str, day: date | None = None, label: str | None = None) -> ExportMeta:
     """What the files are titled and named with; `day`: the date of the state (today in Paris)."""
     collectivite = db.session.get(Collectivite, collectivite_id)
     if collectivite is None:
         raise ExportUnavailable(f"collectivité inconnue : {collectivite_id}")
     referentiel = _live_referentiel(referentiel_id)
-    return ExportMeta(collectivite.nom, referentiel.id, referentiel.nom, day or datetime.now(PARIS).date())
+    return ExportMeta(collectivite.nom, referentiel.id, referentiel.nom, day or datetime.now(PARIS).date(), label)
 
 
-def referentiel_rows(collectivite_id: int, referentiel_id: str,
-                     scores: Mapping[str, Mapping] | None = None) -> list[ExportRow]:
+def referentiel_rows(collectivite_id: int, referentiel_id: str, scores: Mapping[str, Mapping] | None = None,
+                     statuts: Mapping[str, StatutValue] | None = None) -> list[ExportRow]:
     """One row per live node of the référentiel, in tree order; `scores`: action id -> record
-    (SCORE_FIELDS -> value), the stored scores by default."""
+    (SCORE_FIELDS -> value), the stored scores by default; `statuts`: action id -> statut, the
+    stored ones by default."""
     referentiel = _live_referentiel(referentiel_id)
     if scores is None:
         scores = scores_for(collectivite_id, referentiel_id)
-    statuts = read_statuts(collectivite_id, ActionStatut.referentiel_id == referentiel_id)
+    if statuts is None:
+        statuts = read_statuts(collectivite_id, ActionStatut.referentiel_id == referentiel_id)
     precisions = {  # line ends as browsers send them (CRLF) would show as stray characters in Excel
         action_id: texte.replace("\r\n", "\n").replace("\r", "\n")
         for action_id, texte in db.session.execute(
@@ -315,10 +320,13 @@ def _csv_value(kind: str, value) -> str:
 FORMATS = {"xlsx": (to_xlsx, XLSX_MIMETYPE), "csv": (to_csv, CSV_MIMETYPE)}
 
 
-def export_referentiel(collectivite_id: int, referentiel_id: str, file_format: str) -> ExportFile:
-    """The current state as a file of `file_format` (a key of FORMATS); ExportUnavailable when the
-    collectivité or the référentiel is unknown."""
-    meta = export_meta(collectivite_id, referentiel_id)
-    rows = referentiel_rows(collectivite_id, referentiel_id)
+def export_referentiel(collectivite_id: int, referentiel_id: str, file_format: str,
+                       scores: Mapping[str, Mapping] | None = None, statuts: Mapping[str, StatutValue] | None = None,
+                       day: date | None = None, label: str | None = None) -> ExportFile:
+    """The current state (or a snapshot's: its `scores`, `statuts`, `day` and name) as a file of
+    `file_format` (a key of FORMATS); ExportUnavailable when the collectivité or the référentiel
+    is unknown."""
+    meta = export_meta(collectivite_id, referentiel_id, day, label)
+    rows = referentiel_rows(collectivite_id, referentiel_id, scores, statuts)
     write, mimetype = FORMATS[file_format]
     return ExportFile(meta.filename(file_format), mimetype, write(rows, meta), len(rows))

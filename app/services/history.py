@@ -30,10 +30,13 @@ KIND_FILTERS = {
     "reponse": ("Réponse de personnalisation", ("reponse",)),
     "preuve": ("Preuve", ("preuve_fichier", "preuve_lien")),
     "snapshot": ("État des lieux figé", ("snapshot",)),
+    "plans": ("Plans d'action", ("plan", "axe", "fiche")),
+    "labellisation": ("Labellisation et audit", ("labellisation", "audit_mesure")),
 }
 KIND_LABELS = {"statut": "Statut", "precision": "Précision", "reponse": "Réponse",
                "preuve_fichier": "Preuve (fichier)", "preuve_lien": "Preuve (lien)",
-               "snapshot": "État des lieux figé"}  # key: the référentiel (its root action), value: the name
+               "snapshot": "État des lieux figé", "plan": "Plan d'action", "axe": "Axe de plan",
+               "fiche": "Fiche action", "labellisation": "Labellisation", "audit_mesure": "Audit d'une mesure"}  # key: the référentiel (its root action), value: the name
 EMPTY_VALUES = {"statut": "Non renseigné", "precision": "Aucune précision", "reponse": "Sans réponse"}
 
 
@@ -215,4 +218,8 @@ def _readable(kind: str, value, question: Question | None) -> str:
         return f"{value['titre']} ({value['url']})"
     if kind == "preuve_fichier":
         return value["fichier"]
+    if kind == "fiche" and isinstance(value, dict) and "realise" in value:  # an étape
+        return f"{value['titre']} ({'réalisée' if value['realise'] else 'à faire'})"
+    if isinstance(value, list):  # a fiche's list field, or its étapes in order
+        return ", ".join(item.get("nom", "un membre") if isinstance(item, dict) else str(item) for item in value) or "–"
     return str(value)

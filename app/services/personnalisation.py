@@ -32,13 +32,25 @@ def consequences_for(collectivite_id: int, content: ScoringContent | None = None
         if latest is None:
             raise LookupError("aucun contenu chargé : lancer `flask content load`")
         content = latest[1]
-    rows = db.session.execute(  # one statement: the identity columns, repeated on each réponse's row
-        select(Collectivite.kind, Collectivite.population, Collectivite.drom, Reponse.question_id, Reponse.value)
+    return consequences_of([collectivite_id], content)[collectivite_id]
+
+
+def consequences_of(collectivite_ids, content: ScoringContent) -> dict[int, dict[str, Consequence]]:
+    """collectivité id -> its consequences (as consequences_for), for several collectivités in
+    one statement (a batch of re-scores)."""
+    rows = db.session.execute(  # the identity columns, repeated on each réponse's row
+        select(Collectivite.id, Collectivite.kind, Collectivite.population, Collectivite.drom, Reponse.question_id,
+               Reponse.value)
         .outerjoin(Reponse, Reponse.collectivite_id == Collectivite.id)
-        .where(Collectivite.id == collectivite_id)
+        .where(Collectivite.id.in_(set(collectivite_ids)))
     ).all()
-    reponses = {row.question_id: row.value for row in rows if row.question_id is not None}
-    return content.consequences(identite_of(rows[0]), reponses)
+    identites, reponses = {}, {}
+    for row in rows:
+        identites.setdefault(row.id, identite_of(row))
+        if row.question_id is not None:
+            reponses.setdefault(row.id, {})[row.question_id] = row.value
+    return {collectivite_id: content.consequences(identite, reponses.get(collectivite_id, {}))
+            for collectivite_id, identite in identites.items()}
 
 
 def reponses_of(collectivite_id: int) -> dict[str, str]:

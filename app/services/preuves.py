@@ -184,6 +184,12 @@ def add_fichier(user, collectivite_id: int, action_id: str, stream, filename: st
     """Store an uploaded file (a binary stream) as a preuve of the action."""
     require_edit(user, collectivite_id)
     live_action(action_id)
+    return store_fichier(user, collectivite_id, action_id, stream, filename)
+
+
+def store_fichier(user, collectivite_id: int, action_id: str, stream, filename: str | None) -> PreuveFichier:
+    """Store an uploaded file under `action_id` (an action id, or another area's key: a
+    labellisation's documents, an audit's report) and commit; the caller checked the right and key."""
     if not filename:
         raise InvalidEdit("choisissez un fichier à envoyer")
     name = display_filename(filename)

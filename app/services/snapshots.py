@@ -40,13 +40,14 @@ from app.scoring import SCORE_FIELDS, score_referentiel
 from app.services.collectivites import identite_of
 from app.services.evaluation import TOTAL_FIELDS, engine_statut, stored_statuts
 from app.services.scoring_content import latest_scoring_content
-from app.services.statuts import StatutValue
+from app.services.statuts import StatutValue, read_statuts
 from app.services.suivi import InvalidEdit, commit_edit, require_edit
 
 PARIS = ZoneInfo("Europe/Paris")
 NOM_MAX_LENGTH = ScoreSnapshot.nom.type.length
 REPLAYED_KINDS = ("statut", "reponse")  # the history kinds the scores depend on
-MANUEL = "manuel"  # a snapshot frozen by a user (audit and labellisation ones will come with those)
+MANUEL = "manuel"  # a snapshot frozen by a user
+PRE_AUDIT, POST_AUDIT = "pre_audit", "post_audit"  # frozen when an audit starts and when it is validated
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,21 @@ def _history_values_at(collectivite_id: int, at: datetime) -> dict[tuple[str, st
     return values
 
 
+def statuts_at(collectivite_id: int, referentiel_id: str, at: datetime) -> dict[str, StatutValue]:
+    """action id -> statut of the référentiel at `at` (naive UTC), replayed as the scores are:
+    what the export of a snapshot shows beside its figures."""
+    statuts = read_statuts(collectivite_id, ActionStatut.referentiel_id == referentiel_id)
+    prefix = f"{referentiel_id}_"
+    for (kind, key), value in _history_values_at(collectivite_id, _naive_utc(at)).items():
+        if kind != "statut" or not key.startswith(prefix):
+            continue
+        if value is None:
+            statuts.pop(key, None)
+        else:
+            statuts[key] = StatutValue.from_json(value)
+    return statuts
+
+
 def _naive_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
 
@@ -152,20 +168,27 @@ def freeze(user, collectivite_id: int, referentiel_id: str, nom: str | None,
         raise InvalidEdit(f"référentiel inconnu : {referentiel_id}")
     nom = _valid_nom(collectivite_id, referentiel_id, nom)
     now = utcnow()
-    moment = _valid_moment(collectivite_id, at, now)
-    replayed = replay(collectivite_id, referentiel_id, moment)
-    totals = replayed.totals
-    snapshot = ScoreSnapshot(
-        collectivite_id=collectivite_id, referentiel_id=referentiel_id, nom=nom, at=moment, kind=MANUEL,
-        content_version_id=replayed.content_version_id, created_by_id=user.id, created_at=now, scores=replayed.records,
-        **{name: totals[name] for name in TOTAL_FIELDS},
-    )
-    db.session.add(snapshot)
+    snapshot = add_snapshot(user, collectivite_id, referentiel_id, nom, MANUEL, _valid_moment(collectivite_id, at, now), now)
     try:
         commit_edit(user, collectivite_id, "snapshot", referentiel_id, None, json.dumps(nom))
     except IntegrityError:  # the same name frozen meanwhile (unique constraint)
         db.session.rollback()
         raise InvalidEdit(_duplicate_message(nom)) from None
+    return snapshot
+
+
+def add_snapshot(user, collectivite_id: int, referentiel_id: str, nom: str, kind: str, moment: datetime,
+                 now: datetime) -> ScoreSnapshot:
+    """Add to the session (the caller commits it) the scores replayed at `moment` under `nom`:
+    `kind` is MANUEL, or an audit's PRE_AUDIT / POST_AUDIT (app.services.audits checks its rights)."""
+    replayed = replay(collectivite_id, referentiel_id, moment)
+    totals = replayed.totals
+    snapshot = ScoreSnapshot(
+        collectivite_id=collectivite_id, referentiel_id=referentiel_id, nom=nom, at=moment, kind=kind,
+        content_version_id=replayed.content_version_id, created_by_id=user.id, created_at=now, scores=replayed.records,
+        **{name: totals[name] for name in TOTAL_FIELDS},
+    )
+    db.session.add(snapshot)
     return snapshot
 
 
@@ -229,7 +252,16 @@ def first_activity(collectivite_id: int) -> datetime | None:
 
 
 def _paris_day(moment: datetime) -> str:
-    return moment.replace(tzinfo=UTC).astimezone(PARIS).strftime("%d/%m/%Y")
+    return paris_day_of(moment).strftime("%d/%m/%Y")
+
+
+def paris_day_of(moment: datetime) -> date:
+    """The day in Paris of a naive UTC moment."""
+    return moment.replace(tzinfo=UTC).astimezone(PARIS).date()
+
+
+def paris_today() -> date:
+    return paris_day_of(utcnow())
 
 
 def list_snapshots(collectivite_id: int, referentiel_id: str) -> list[ScoreSnapshot]:

@@ -20,6 +20,7 @@ from app.scoring.avancement import avancement_fractions
 from app.scoring.desactivation import desactivation_source, desactivees
 from app.scoring.tree import depth_of, parent_id
 from app.services.collectivites import identite_of
+from app.services.labellisation_history import AuditLocked, audit_running, check_audit_lock
 from app.services.personnalisation import consequences_for
 from app.services.reponses import percent_text
 from app.services.rule_reasons import RuleReasons, identifiant_of
@@ -77,15 +78,32 @@ class StatutValue:
         return cls(data["statut"], True, *(data["detail"] or ()))
 
 
+_STATUT_COLUMNS = (ActionStatut.avancement, ActionStatut.concerne, ActionStatut.fait, ActionStatut.programme,
+                   ActionStatut.pas_fait)
+
+
 def read_statuts(collectivite_id: int, *conditions) -> dict[str, StatutValue]:
     """action id -> statut, for the collectivité's statuts matching `conditions` (the one reader
-    of the statut columns: pages, edits and re-scores)."""
+    of the statut columns, with read_statuts_of_pairs: pages, edits and re-scores)."""
     rows = db.session.execute(
-        select(ActionStatut.action_id, ActionStatut.avancement, ActionStatut.concerne, ActionStatut.fait,
-               ActionStatut.programme, ActionStatut.pas_fait)
-        .where(ActionStatut.collectivite_id == collectivite_id, *conditions)
+        select(ActionStatut.action_id, *_STATUT_COLUMNS).where(ActionStatut.collectivite_id == collectivite_id, *conditions)
     )
     return {row.action_id: StatutValue(*row[1:]) for row in rows}
+
+
+def read_statuts_of_pairs(pairs) -> dict[tuple[int, str], dict[str, StatutValue]]:
+    """(collectivité, référentiel) -> its statuts as read_statuts gives them, for every pair of
+    `pairs` (a batch of re-scores), in one statement."""
+    statuts = {pair: {} for pair in pairs}
+    rows = db.session.execute(
+        select(ActionStatut.collectivite_id, ActionStatut.referentiel_id, ActionStatut.action_id, *_STATUT_COLUMNS)
+        .where(ActionStatut.collectivite_id.in_({collectivite_id for collectivite_id, _ in pairs}))
+    )
+    for row in rows:
+        pair_statuts = statuts.get((row.collectivite_id, row.referentiel_id))
+        if pair_statuts is not None:
+            pair_statuts[row.action_id] = StatutValue(*row[3:])
+    return statuts
 
 
 def statut_of(collectivite_id: int, action_id: str) -> StatutValue | None:
@@ -141,9 +159,10 @@ def _statut_action(action_id: str, switched_off: frozenset[str]) -> Action:
 
 
 def _write_statut(user, collectivite_id: int, action: Action, new: StatutValue, old: StatutValue | None) -> StatutValue:
-    """Unchanged values write nothing."""
+    """Unchanged values write nothing; nothing is written while an audit of the référentiel runs."""
     if old == new:
         return new
+    check_audit_lock(collectivite_id, action.referentiel_id)
     upsert(
         ActionStatut,
         {"collectivite_id": collectivite_id, "action_id": action.id},
@@ -214,6 +233,7 @@ class StatutView:
     scores: StoredScores | dict
     tree: PreparedTree | None  # the référentiel's tree as scored (children of each node)
     reasons: RuleReasons
+    locked: bool = False  # an audit of the référentiel runs: no statut is editable meanwhile
 
     def children_of(self, action_id: str) -> list[str]:
         if self.tree is None or action_id not in self.tree.index:
@@ -269,7 +289,7 @@ class StatutView:
             action_id=action_id,
             identifiant=identifiant_of(action_id),
             settable=settable,
-            editable=settable and self.can_edit and source is None,
+            editable=settable and self.can_edit and not self.locked and source is None,
             desactive=source is not None,
             has_taches=settable and bool(self.children_of(action_id)),
             counted_instead=counted_instead,
@@ -281,9 +301,10 @@ class StatutView:
 def statut_view(collectivite: Collectivite, referentiel_id: str, action_level: int, can_edit: bool) -> StatutView:
     """The view of a whole référentiel (tree and action pages): every statut, the stored scores."""
     content = scoring_content_from_db(db.session)
-    return _view(collectivite, action_level, can_edit, consequences_for(collectivite.id, content),
+    view = _view(collectivite, action_level, can_edit, consequences_for(collectivite.id, content),
                  read_statuts(collectivite.id, ActionStatut.referentiel_id == referentiel_id),
                  scores_for(collectivite.id, referentiel_id), content and content.trees.get(referentiel_id))
+    return replace(view, locked=can_edit and audit_running(collectivite.id, referentiel_id))
 
 
 def _view(collectivite: Collectivite, action_level: int, can_edit: bool, consequences: dict[str, Consequence],
@@ -345,7 +366,7 @@ def save_statut(user, collectivite_id: int, referentiel_id: str, action_id: str,
         new = parse_statut(statut_value, detail if statut_value == "detaille" else None)
         saved = _write_statut(user, collectivite_id, _statut_action(action_id, view.desactivees), new, old)
     except InvalidEdit as error:
-        if not state.editable:  # e.g. désactivée meanwhile: show the saved statut and the refusal
+        if not state.editable or isinstance(error, AuditLocked):  # e.g. désactivée meanwhile: the saved statut
             return {"statut_state": replace(state, **_statut_fields(old), error=str(error)), "taches": []}
         return {"statut_state": replace(state, value=statut_value if statut_value in STATUT_LABELS else "non_renseigne",
                                         detail=tuple(str(p) for p in detail), error=str(error)), "taches": []}
@@ -366,11 +387,16 @@ def _control_view(collectivite_id: int, referentiel_id: str, action_id: str,
     """The view the control of one action needs: its statut, those of its sous-action (for a
     tâche) and of its tâches (for a sous-action), in one read; and the rows read (the session
     keeps only referenced ones); None for an unknown or archived action."""
-    action = db.session.get(Action, action_id)
-    referentiel = db.session.get(Referentiel, referentiel_id)
-    collectivite = db.session.get(Collectivite, collectivite_id)
-    if (action is None or action.archived or action.referentiel_id != referentiel_id or referentiel is None
-            or referentiel.archived or collectivite is None):
+    found = db.session.execute(  # the three in one statement (they stay in the session for the edit)
+        select(Action, Referentiel, Collectivite)
+        .join(Referentiel, Referentiel.id == Action.referentiel_id)
+        .join(Collectivite, Collectivite.id == collectivite_id)
+        .where(Action.id == action_id)
+    ).one_or_none()
+    if found is None:
+        return None
+    action, referentiel, collectivite = found
+    if action.archived or action.referentiel_id != referentiel_id or referentiel.archived:
         return None
     content = scoring_content_from_db(db.session)
     view = _view(collectivite, referentiel.action_level, can_edit, consequences_for(collectivite_id, content), {}, {},

@@ -6,7 +6,7 @@ unknown. Writes are the areas' (app.services.statuts, personnalisation, precisio
 from app.extensions import db
 from app.models import Collectivite, Referentiel
 from app.policy import can
-from app.services import preuves, referentiels
+from app.services import indicateurs, plans, preuves, referentiels
 from app.services.precisions import precision_state
 from app.services.statuts import StatutView, statut_view
 
@@ -45,6 +45,7 @@ def tree_page(user, collectivite_id: int, referentiel_id: str) -> dict | None:
         "scores": view.scores,
         "statut_states": view.states_of(node.action.id for node in level.nodes),
         "personnalised": personnalised,
+        "audit_locked": view.locked,
         **_tree_links(collectivite_id),
     }
 
@@ -77,10 +78,13 @@ def action_page(user, collectivite_id: int, referentiel_id: str, action_id: str)
         "scores": view.scores,
         "statut_states": view.states_of(action_ids),
         "can_edit": view.can_edit,
+        "audit_locked": view.locked,
         "answers": [(question, view.reasons.answer(question.id)) for question in detail.questions],
         "regles": [(regle, view.rule_applies(action_id, regle.kind)) for regle in detail.regles],
         "precision": precision_state(collectivite_id, action_id, view.can_edit),
         "preuves": preuves.preuves_state(collectivite_id, action_id, view.can_edit),
+        "indicateur_links": indicateurs.indicateurs_of_action(action_id),
+        "fiches_liees": plans.fiches_for_action(collectivite_id, action_id),
         **links,
     }
 

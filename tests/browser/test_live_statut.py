@@ -15,7 +15,7 @@ LIVE_TIMEOUT_MS = 20_000
 
 
 def log_in(page, user):
-    page.goto("/connexion")
+    page.goto("/connexion", timeout=30_000)  # the first page of a session serves the static files cold
     page.fill("#email", user.email)
     page.fill("#password", DEFAULT_PASSWORD)
     with page.expect_navigation():

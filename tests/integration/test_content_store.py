@@ -40,6 +40,7 @@ def test_load_stores_every_kind(app_context, content_dir):
     assert (action.points, action.md_pourcentage, action.parent_id, action.position) == (22.5, 75, "eci_1.1", 1)
     assert action.preuve == "<p>Un tableau de bord.</p>\n" and not action.archived
     assert db.session.get(Action, "eci_1.1").perimetre_evaluation.startswith("<p>Seul")
+    assert db.session.get(Action, "eci_1.1").thematique_id == "gouvernance" and action.thematique_id is None
     assert [c.id for c in db.session.get(Question, "collecte").choix] == ["collecte_regie", "collecte_deleguee"]
     regle = db.session.scalars(select(PersonnalisationRegle).where(PersonnalisationRegle.kind == "score")).one()
     assert (regle.action_id, regle.source_path, regle.source_line) == ("eci_2.2", "personnalisations/essai.md", 24)
@@ -109,6 +110,7 @@ def test_invalid_content_writes_nothing(app_context, content_dir):
 def test_both_shared_corpora_load_one_after_the_other(app_context, shared_dir):
     first = load_dir(shared_dir / "referentiels/2025/markdown", db.session)
     assert first.errors == [] and count(Action) == 1839
+    assert db.session.get(Action, "cae_1.1.1").thematique_id == "strategie"
     content, _ = check_dir(shared_dir / "referentiels/2025/markdown")
     assert store(db.session, content, "à nouveau").status == "inchangé"
     second = load_dir(shared_dir / "referentiels/2022/markdown", db.session)

@@ -5,13 +5,14 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.live import RedisHub
 from app.models import ActionStatut, ScoreHistory, ScoreState
 from app.queue import RedisQueue, current_queue, rescore_key
 from app.redis_connection import connect_redis
+from app.scoring import SCORE_FIELDS
 from app.services import evaluation, scores, statuts, suivi
 from app.persistence import utcnow
 from app.rls import act_as, system_work
@@ -117,6 +118,26 @@ def test_the_update_lists_only_changed_nodes_and_always_the_totals(editor, monke
     assert update.totals["point_fait"] == 5.0 and update.changed["eci"] == update.totals
 
 
+POINT_FAIT = SCORE_FIELDS.index("point_fait")
+
+
+def test_a_job_re_scores_every_edited_pair_coalesced_into_it(tiny_content, monkeypatch):
+    """Edits of two collectivités while one job waits: that job scores both."""
+    import app.jobs as jobs
+
+    monkeypatch.setattr(suivi, "enqueue_rescore", lambda *ids: None)  # the one waiting job, run below
+    ids = []
+    for _ in range(2):
+        user, collectivite = make_editor()
+        statuts.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
+        db.session.commit()
+        ids.append(collectivite.id)
+    jobs.rescore_job(ids[0], "eci")
+    for collectivite_id in ids:
+        state = _state(collectivite_id)
+        assert state.scored_revision == state.edit_revision == 1 and state.scores["eci_1.1.1"][POINT_FAIT] == 5.0
+
+
 def test_a_job_failing_once_is_retried_and_no_edit_is_lost(app, editor, monkeypatch):
     import app.jobs as jobs
 
@@ -130,6 +151,7 @@ def test_a_job_failing_once_is_retried_and_no_edit_is_lost(app, editor, monkeypa
         return evaluation.rescore(*args)
 
     monkeypatch.setattr(jobs, "rescore", fails_once)
+    monkeypatch.setattr(jobs, "rescore_pairs", lambda pairs: (_ for _ in ()).throw(ConnectionError("base indisponible")))
     user, collectivite = editor
     statuts.set_statut(user, collectivite.id, "eci_1.2.1", "fait")
     run_jobs()
@@ -298,3 +320,67 @@ def test_the_scoring_content_cache_is_safe_when_threads_see_different_versions(m
     finally:
         sys.setswitchinterval(interval)
     assert outcomes.count(True) == len(outcomes) == 2000
+
+
+def _edited_pairs(count: int, monkeypatch) -> list[tuple[int, str]]:
+    """`count` collectivités, each scored once (by a job) then edited again, their scores left
+    stale (no job enqueued for that edit)."""
+    editors = [make_editor() for _ in range(count)]
+    for user, collectivite in editors:
+        act_as(user)
+        statuts.set_statut(user, collectivite.id, "eci_1.1.1", "fait")
+    run_jobs()
+    with monkeypatch.context() as held:
+        held.setattr(suivi, "enqueue_rescore", lambda *ids: None)
+        for n, (user, collectivite) in enumerate(editors):
+            act_as(user)
+            statuts.set_statut(user, collectivite.id, f"eci_1.2.{1 + n % 3}", ("programme", "non_concerne")[n % 2])
+    return [(collectivite.id, "eci") for _user, collectivite in editors]
+
+
+@pytest.mark.parametrize("remembered", [True, False], ids=["records remembered", "records read back"])
+def test_a_batch_stores_and_pushes_what_each_pair_alone_would(tiny_content, remembered, monkeypatch):
+    pairs = _edited_pairs(3, monkeypatch)
+    if not remembered:  # another worker stored the records before: they are read from the database
+        monkeypatch.setattr(evaluation, "_recent_records", type(evaluation._recent_records)())
+    before = {pair: dict(scores.scores_for(*pair)) for pair in pairs}
+    updates, left = evaluation.rescore_pairs(pairs)
+    db.session.commit()
+    assert left == [] and [(u.collectivite_id, u.referentiel_id) for u in updates] == pairs
+    for update in updates:
+        state = _state(update.collectivite_id)
+        assert state.scored_revision == state.edit_revision == update.revision == 2
+        expected = {r.action_id: {name: getattr(r, name) for name in SCORE_FIELDS} for r in
+                    fresh_score_table(update.collectivite_id).records()}
+        assert dict(scores.scores_for(update.collectivite_id, "eci")) == expected
+        old = before[(update.collectivite_id, "eci")]
+        assert update.changed == {a: record for a, record in expected.items() if old[a] != record or a == "eci"}
+        history = db.session.scalars(select(ScoreHistory).where(ScoreHistory.collectivite_id == update.collectivite_id)).one()
+        assert history.scores == state.scores and history.point_fait == update.totals["point_fait"]
+    assert evaluation.rescore_pairs(pairs) == ([], [])  # fresh now
+
+
+def test_a_batch_raced_by_another_computation_leaves_every_pair_to_be_scored_alone(tiny_content, monkeypatch):
+    pairs = _edited_pairs(2, monkeypatch)
+    read = evaluation.read_statuts_of_pairs
+
+    def raced(batch):  # another worker stores the first pair's scores while this batch computes
+        db.session.execute(update(ScoreState).where(ScoreState.collectivite_id == pairs[0][0])
+                           .values(computed_at=utcnow()))
+        return read(batch)
+
+    monkeypatch.setattr(evaluation, "read_statuts_of_pairs", raced)
+    assert evaluation.rescore_pairs(pairs) == ([], pairs)
+    db.session.commit()
+    assert all(_state(collectivite_id).scored_revision == 1 for collectivite_id, _ in pairs)
+
+
+def test_a_job_scores_the_pairs_coalesced_into_it_together(tiny_content, monkeypatch):
+    import app.jobs as jobs
+
+    pairs = _edited_pairs(4, monkeypatch)
+    batches = []
+    monkeypatch.setattr(jobs, "rescore_pairs", lambda batch: batches.append(batch) or evaluation.rescore_pairs(batch))
+    jobs.rescore_job(*pairs[0])
+    assert batches == [pairs]  # its own pair first
+    assert all(_state(collectivite_id).scored_revision == 2 for collectivite_id, _ in pairs)

@@ -13,8 +13,10 @@ from app.services import evaluation, statuts, suivi
 from tests.factories import add_member, login
 from tests.suivi_content import make_editor, run_jobs, tiny_content  # noqa: F401 (fixture)
 
-STATUT_POST_MAX_STATEMENTS = 12  # + the history merge lookup (same item, same person, last hour)
-RESCORE_MAX_STATEMENTS = 5
+# + the history merge lookup (same item, same person, last hour), + whether an audit of the
+# référentiel runs (statuts locked meanwhile, app.services.labellisation_history.audit_lock)
+STATUT_POST_MAX_STATEMENTS = 11
+RESCORE_MAX_STATEMENTS = 6  # + the directory's score summary upsert (services.partage)
 
 
 @contextmanager

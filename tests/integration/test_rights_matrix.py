@@ -6,8 +6,9 @@ fails. Adding a route is one line:
 
     "area.endpoint": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "action_id": "x"}, {"field": "v"}),
 
-permission: "public" (everyone), "login" (any signed-in user) or a policy permission on
-collectivité A ("read", "edit", "admin"). The view args function receives the World below.
+permission: "public" (everyone), "login" (any signed-in user), a policy permission on
+collectivité A ("read", "edit", "admin"), or a right none of the actors holds: "auditeur" (of
+collectivité A on the référentiel), "platform" (platform administrator). The view args function receives the World below.
 Denied means 401 or a redirect to the login page for anonymous users, 403 for signed-in users;
 allowed means anything else below 500 (a form rejected with 422 was still let through).
 """
@@ -59,6 +60,10 @@ def _join_request(world: World) -> dict:
     return {"collectivite_id": world.collectivite_id, "request_id": world.join_request_id}
 
 
+def _referentiel(world: World) -> dict:
+    return {"collectivite_id": world.collectivite_id, "referentiel_id": "eci"}
+
+
 MATRIX: dict[str, Rule] = {
     "auth.signup": Rule("public", _no_args, {"email": "nouveau@exemple.fr", "password": "assez-long-pour-passer", "name": "N"}),
     "auth.login": Rule("public", _no_args, {"email": "x@exemple.fr", "password": "faux"}),
@@ -73,13 +78,53 @@ MATRIX: dict[str, Rule] = {
     "membres.change_role": Rule("admin", _member, {"role": "edition"}),
     "membres.remove_member": Rule("admin", _member),
     "membres.create_invitation": Rule("admin", form={"role": "lecture"}),
+    "partage.settings": Rule("admin", form={"precisions_publiques": "1"}),
     "statuts.set_statut": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "referentiel_id": "eci", "action_id": "eci_1.1"}, {"statut": "fait"}),
     "precisions.set_precision": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "referentiel_id": "eci", "action_id": "eci_1.1"}, {"texte": "x"}),
     "preuves.upload_fichier": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "referentiel_id": "eci", "action_id": "eci_1.1"}),
     "preuves.add_lien": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "referentiel_id": "eci", "action_id": "eci_1.1"}, {"titre": "t", "url": "https://exemple.fr"}),
     "preuves.delete_fichier": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "referentiel_id": "eci", "fichier_id": 1}),
+    "indicateurs.save_valeur": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "indicateur_id": "perso-1"}, {"annee": "2020", "resultat": "1"}),
+    "indicateurs.create_perso": Rule("edit", form={"titre": "t", "unite": "u"}),
+    "indicateurs.import_preview": Rule("edit"),
+    "indicateurs.import_confirm": Rule("edit", form={"contenu": ""}),
     "preuves.delete_lien": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "referentiel_id": "eci", "lien_id": 1}),
+    "etats_des_lieux.freeze": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "referentiel_id": "eci"}, {"nom": "Bilan", "quand": "maintenant"}),
+    "etats_des_lieux.delete": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "referentiel_id": "eci", "snapshot_id": 1}),
     "personnalisation.set_reponse": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "question_id": "compost"}, {"valeur": "OUI"}),
+    "plans.create_plan": Rule("edit", form={"nom": "Plan"}),
+    "plans.update_plan": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "plan_id": 1}, {"nom": "P"}),
+    "plans.delete_plan": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "plan_id": 1}),
+    "plans.add_axe": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "plan_id": 1}, {"nom": "A"}),
+    "plans.rename_axe": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "axe_id": 1}, {"nom": "A"}),
+    "plans.delete_axe": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "axe_id": 1}),
+    "plans.create_fiche": Rule("edit", form={"titre": "Fiche"}),
+    "plans.set_field": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "fiche_id": 1, "name": "titre"}, {"valeur": "T"}),
+    "plans.move": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "fiche_id": 1}, {"statut": "En cours"}),
+    "plans.delete_fiche": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "fiche_id": 1}),
+    "plans.attach": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "fiche_id": 1}, {"axe_id": "1"}),
+    "plans.detach": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "fiche_id": 1, "axe_id": 1}),
+    "plans.link_action": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "fiche_id": 1}, {"action_id": "eci_1.1"}),
+    "plans.unlink_action": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "fiche_id": 1, "action_id": "eci_1.1"}),
+    "plans.link_indicateur": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "fiche_id": 1}, {"indicateur_id": "cae_8"}),
+    "plans.unlink_indicateur": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "fiche_id": 1, "indicateur_id": "cae_8"}),
+    "plans.add_etape": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "fiche_id": 1}, {"titre": "É"}),
+    "plans.update_etape": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "fiche_id": 1, "etape_id": 1}, {"titre": "É"}),
+    "plans.move_etape": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "fiche_id": 1, "etape_id": 1}, {"sens": "bas"}),
+    "plans.delete_etape": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "fiche_id": 1, "etape_id": 1}),
+    "plans.set_budget": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "fiche_id": 1}, {"type": "investissement", "annee": "2025", "montant": "1"}),
+    "plans.add_note": Rule("edit", lambda w: {"collectivite_id": w.collectivite_id, "fiche_id": 1}, {"texte": "n"}),
+    "plans.import_plan": Rule("edit"),
+    # Nothing is written: a simulation is a read.
+    "labellisation.simulation": Rule("read", lambda w: {"collectivite_id": w.collectivite_id, "referentiel_id": "eci"}, {"statut-eci_1.1": "fait"}),
+    "audits.add_document": Rule("edit", _referentiel),
+    "audits.send_demande": Rule("edit", _referentiel, {"sujet": "cot"}),
+    "audits.start_audit": Rule("auditeur", _referentiel),
+    "audits.save_mesure": Rule("auditeur", lambda w: {**_referentiel(w), "action_id": "eci_1"}, {"statut": "audite"}),
+    "audits.add_rapport": Rule("auditeur", _referentiel),
+    "audits.validate_audit": Rule("auditeur", _referentiel),
+    "audits.name_auditeur": Rule("platform", _no_args, {"email": "x@exemple.fr"}),
+    "audits.remove_auditeur": Rule("platform", lambda w: {"auditeur_id": 1}),
 }
 
 
@@ -127,7 +172,8 @@ def _expected_allowed(permission: str, actor: str) -> bool:
         return True
     if permission == "login":
         return actor != "anonymous"
-    granted = {"read": {"lecture", "edition", "admin"}, "edit": {"edition", "admin"}, "admin": {"admin"}}
+    granted = {"read": {"lecture", "edition", "admin"}, "edit": {"edition", "admin"}, "admin": {"admin"},
+               "auditeur": set(), "platform": set()}
     return actor in granted[permission]
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from app.charts import bars, donut, line_chart, nice_ticks
+from app.charts import bars, delta_bars, donut, line_chart, nice_ticks
 from app.dashboards import progression_par_axe, realise_par_phase, repartition
 from app.filters import register_filters
 from tests.unit.dashboards.real_referentiels import load_real
@@ -172,3 +172,20 @@ def test_charts_of_the_real_cae_render(render, shared_dir):
              [p.points if unit == "points" else p.percent for p in row.repartition.parts]) for row in rows
         ], unit=unit)))
         assert len(table_rows(figure)) == len(rows) + 1
+
+
+def test_delta_bars_grow_both_ways_from_a_centred_zero():
+    chart = delta_bars("d", "Écarts", [("Axe 1", "1", 12.5), ("Axe 2", "2", -5.0), ("Axe 3", "3", 0.0)])
+    rise, fall, still = chart.bars
+    assert [tick.value for tick in chart.ticks] == [-20.0, -10.0, 0.0, 10.0, 20.0]
+    assert rise.x == chart.zero and rise.tone == "fait"
+    assert fall.x + fall.width == pytest.approx(chart.zero) and fall.tone == "pas_fait"
+    assert rise.width == pytest.approx(2.5 * fall.width) and still.width == 0
+
+
+def test_reference_lines_are_horizontal_in_the_scale_and_in_the_legend():
+    chart = line_chart("c", "C", [("resultat", "Résultat", [(date(2020, 1, 1), 10.0), (date(2021, 1, 1), 20.0)])],
+                       unit="%", references=[("cible", "Valeur cible", 40.0)])
+    assert chart.y_ticks[-1].value == 40.0  # the scale reaches the cible
+    (cible,) = chart.references
+    assert cible.y == chart.y_ticks[-1].position and chart.legend[-1] == ("cible", "Valeur cible")

@@ -6,8 +6,8 @@ import pytest
 from flask import Flask
 from rq.job import JobStatus
 
-from app.queue import (JOB_TIMEOUT_SECONDS, LAST_JOB_TTL_SECONDS, InProcessQueue, RedisQueue, enqueue_rescore,
-                       last_job_key)
+from app.queue import (JOB_TIMEOUT_SECONDS, LAST_JOB_TTL_SECONDS, InProcessQueue, RedisQueue, enqueue_pair_rescore,
+                       enqueue_rescore, last_job_key)
 from app.redis_connection import connect_redis
 from tests.suivi_content import thread_busy
 
@@ -108,8 +108,10 @@ def test_enqueue_rescore_enqueues_once_until_the_job_starts(flask_app):
         _started_by_a_worker(queue, job)
         enqueue_rescore(3, "eci")  # the running job may have read the revision already
         enqueue_rescore(3, "eci")
-        enqueue_rescore(4, "eci")
-    assert [job.args for job in queue.rq.jobs] == [(3, "eci"), (4, "eci")]
+        enqueue_rescore(4, "eci")  # the waiting job re-scores every edited pair
+        enqueue_pair_rescore(5, "eci")  # never scored: the database does not show it edited
+        enqueue_pair_rescore(5, "eci")
+    assert [job.args for job in queue.rq.jobs] == [(3, "eci"), (5, "eci")]
 
 
 @pytest.mark.parametrize("fate", ["worker killed", "given up", "lost with Redis's data"])

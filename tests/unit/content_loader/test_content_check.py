@@ -49,6 +49,8 @@ def test_other_kinds(content_dir):
     assert content.indicateurs["eci_1"].action_ids == ["eci_2.1"]
     assert content.preuves["rapport_annuel"].action_ids == ["eci_1.2.1", "eci_1.2.2"]
     assert content.thematiques == {"gouvernance": "Gouvernance", "dechets": "Déchets"}
+    eci = content.referentiels["eci"]
+    assert eci.actions["eci_1.1"].thematique_id == "gouvernance" and eci.actions["eci_1.2"].thematique_id is None
 
 
 def test_override_checks_pasted_text_in_context(content_dir):

@@ -105,6 +105,9 @@ CASES = [
      "preuves/x.md:4: La preuve p_x référence des actions inconnues: eci_8"),
     ("preuve id too long", {"preuves/x.md": PREUVE.format(id="p" * 51, extra="")},
      f"preuves/x.md:3: Les ids des preuves suivantes sont trop longs : {'p' * 51}"),
+    ("unknown thematique", {"referentiels/eci/2.md": action("2", "points: 40\nclimat_pratic_id: transport\n")},
+     "referentiels/eci/2.md:5: Thématique inconnue « transport » pour l'action eci_2 (thématiques possibles : "
+     "dechets, gouvernance)."),
     ("thematiques without block", {"referentiels/thematiques_test/thematiques.md": "# Rien\n"},
      "referentiels/thematiques_test/thematiques.md:1: Aucun bloc yaml `thematiques:` dans ce fichier de thématiques."),
 ]

@@ -34,3 +34,19 @@ def test_evolution_of_the_referentiel_and_its_axes_by_day():
 def test_evolution_of_chosen_nodes_and_of_an_empty_history():
     assert [c.node.id for c in evolution(TREE, HISTORY, ["eci_2"])] == ["eci_2"]
     assert [c.points for c in evolution(TREE, [])] == [(), (), ()]
+
+
+def test_drawn_days_keep_every_day_when_few_then_the_last_of_each_week_or_month():
+    from datetime import timedelta
+
+    from app.dashboards import drawn_days
+
+    start = date(2025, 1, 1)  # a Wednesday
+    days = [start + timedelta(days=n) for n in range(0, 40, 2)]
+    assert drawn_days(days, 60) == (days, "jour")
+    weekly, step = drawn_days(days, 10)
+    assert step == "semaine" and weekly[-1] == days[-1] and len(weekly) <= 10
+    assert weekly[0] == date(2025, 1, 5)  # the last recorded day of the first week (Sunday 5th)
+    monthly, step = drawn_days([start + timedelta(days=n) for n in range(400)], 5)
+    assert step == "mois" and len(monthly) == 14 and monthly[0] == date(2025, 1, 31)
+    assert drawn_days([], 5) == ([], "jour")

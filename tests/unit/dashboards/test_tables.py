@@ -129,6 +129,11 @@ def test_nodes_without_a_score_record_are_left_out():
     assert "eci_1.1.2" not in ids(mesures(TREE, scores, {}, MesuresFilters()).rows)
 
 
+def test_before_any_score_the_mesures_list_every_node():
+    rows = mesures(TREE, {}, {}, MesuresFilters()).rows
+    assert len(rows) == len(TREE.nodes) - 1 and all(row.score is None and row.pct_fait is None for row in rows)
+
+
 def test_a_score_of_rounded_records_leaves_no_crumb_of_points_restants():
     scores = {**SCORES, "eci_1.1.2": SCORES["eci_1.1.2"]._replace(fait=2.667, programme=3.332)}
     row = next(r for r in priorisation_rows(TREE, scores, PriorisationFilters()) if r.node.id == "eci_1.1.2")
