@@ -31,11 +31,9 @@ PAGE_REFERENCES = "cae_35"  # a cible and a seuil by population
 @click.command("indicateurs")
 @with_appcontext
 @click.option("--requests", "max_requests", default=MAX_REQUESTS, show_default=True, help="Requêtes mesurées par page (au plus).")
-@click.option("--catalogue", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Fichier des définitions (par défaut ../shared/indicateurs/definitions.csv).")
-def bench_indicateurs_command(max_requests: int, catalogue: Path | None) -> None:
+def bench_indicateurs_command(max_requests: int) -> None:
     """Chargement des 730 définitions, liste et page d'un indicateur (SQLite et PostgreSQL)."""
-    catalogue = catalogue or Path(current_app.root_path).parent.parent / "shared" / "indicateurs" / "definitions.csv"
+    catalogue = Path(current_app.root_path).parent.parent / "shared" / "indicateurs" / "definitions.csv"
     header = f"{'base':<11} {'mesure':<40} {'p50':>9} {'p95':>9} {'CPU':>9} {'n':>4} {'cible':>8}"
     click.echo(header)
     click.echo("-" * len(header))

@@ -136,25 +136,29 @@ def _from_perso(p: IndicateurPerso) -> Indicateur:
                       perso=True)
 
 
-# The JSON lists are read as text and decoded once per distinct text: most definitions share theirs
-# (`["cae"]`), and decoding 730 × 3 lists was the bulk of the list page.
+# The JSON lists are read as text: a listed definition is built once per distinct row (its columns
+# are the cache key, so a reloaded definition is a new entry), as decoding 730 × 3 lists and building
+# 730 frozen dataclasses per request was the bulk of the list page.
 _LISTED = (IndicateurDefinition.id, IndicateurDefinition.titre, IndicateurDefinition.unite,
            cast(IndicateurDefinition.categories, Text), cast(IndicateurDefinition.thematiques, Text),
            cast(IndicateurDefinition.action_ids, Text), IndicateurDefinition.formule,
            IndicateurDefinition.sans_valeur_utilisateur)
 
 
-@lru_cache(maxsize=4096)
 def _json_tuple(text: str | None) -> tuple:
     return tuple(json.loads(text)) if text else ()
 
 
+@lru_cache(maxsize=4096)
+def _listed(id_: str, titre: str, unite: str, categories: str | None, thematiques: str | None,
+            action_ids: str | None, formule: str | None, sans_valeur: bool) -> Indicateur:
+    return Indicateur(id_, titre, unite, "", _json_tuple(categories), _json_tuple(thematiques),
+                      _json_tuple(action_ids), formule=formule, sans_valeur_utilisateur=sans_valeur)
+
+
 def all_indicateurs(collectivite_id: int) -> list[Indicateur]:
     """Every indicateur the collectivité sees, without descriptions (what lists need)."""
-    platform = [Indicateur(id_, titre, unite, "", _json_tuple(categories), _json_tuple(thematiques),
-                           _json_tuple(action_ids), formule=formule, sans_valeur_utilisateur=sans_valeur)
-                for id_, titre, unite, categories, thematiques, action_ids, formule, sans_valeur
-                in db.session.execute(select(*_LISTED).order_by(IndicateurDefinition.id))]
+    platform = [_listed(*row) for row in db.session.execute(select(*_LISTED).order_by(IndicateurDefinition.id))]
     perso = db.session.scalars(select(IndicateurPerso).where(IndicateurPerso.collectivite_id == collectivite_id)
                                .order_by(IndicateurPerso.id))
     return platform + [_from_perso(p) for p in perso]
@@ -443,31 +447,33 @@ def list_page(collectivite_id: int, args, see_confidential: bool) -> dict | None
         if value and value not in allowed[key]:
             filters.errors[key] = f"valeur inconnue : « {value} »"
     wanted = {key: value for key, value in filters.values.items() if value and key not in filters.errors}
-    latest = _latest_results(collectivite_id, see_confidential)
-    rows = []
-    for indicateur in every:
-        found = latest.get(indicateur.id)
-        if ("categorie" in wanted and wanted["categorie"] not in indicateur.categories
-                or "thematique" in wanted and wanted["thematique"] not in indicateur.thematiques
-                or "action" in wanted and wanted["action"] not in indicateur.action_ids
-                or "valeurs" in wanted and (found is not None) != (wanted["valeurs"] == "avec")
-                or "calcule" in wanted and indicateur.computed != (wanted["calcule"] == "oui")):
-            continue
-        rows.append(ListRow(indicateur, *(found or (None, None))))
-    page_count = max(1, math.ceil(len(rows) / PAGE_SIZE))
+    # The latest résultats of every indicateur only when they filter; else only the shown page's.
+    latest = _latest_results(collectivite_id, see_confidential) if "valeurs" in wanted else None
+    kept = [indicateur for indicateur in every
+            if not ("categorie" in wanted and wanted["categorie"] not in indicateur.categories
+                    or "thematique" in wanted and wanted["thematique"] not in indicateur.thematiques
+                    or "action" in wanted and wanted["action"] not in indicateur.action_ids
+                    or "valeurs" in wanted and (indicateur.id in latest) != (wanted["valeurs"] == "avec")
+                    or "calcule" in wanted and indicateur.computed != (wanted["calcule"] == "oui"))]
+    page_count = max(1, math.ceil(len(kept) / PAGE_SIZE))
     raw_page = args.get("page", "1")
     page = min(int(raw_page), page_count) if raw_page.isdigit() and int(raw_page) >= 1 else 1
-    return {"collectivite": collectivite, "filters": filters, "count": len(rows),
-            "rows": rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], "page": page, "page_count": page_count,
+    shown = kept[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+    if latest is None:
+        latest = _latest_results(collectivite_id, see_confidential, [i.id for i in shown])
+    return {"collectivite": collectivite, "filters": filters, "count": len(kept),
+            "rows": [ListRow(i, *latest.get(i.id, (None, None))) for i in shown], "page": page, "page_count": page_count,
             "query_args": wanted, "categories": [(c, c) for c in categories],
             "thematiques": THEMATIQUES, "action_ids": [(a, a) for a in action_ids], "total": len(every)}
 
 
-def _latest_results(collectivite_id: int, see_confidential: bool) -> dict[str, tuple[int, float]]:
-    """The latest year with a résultat of each indicateur, and that résultat."""
+def _latest_results(collectivite_id: int, see_confidential: bool, ids: list[str] | None = None) -> dict[str, tuple[int, float]]:
+    """The latest year with a résultat of each indicateur (of `ids` when given), and that résultat."""
     shown = [IndicateurValeur.collectivite_id == collectivite_id, IndicateurValeur.resultat.is_not(None)]
     if not see_confidential:
         shown.append(IndicateurValeur.confidentiel.is_(False))
+    if ids is not None:
+        shown.append(IndicateurValeur.indicateur_id.in_(ids))
     latest = (select(IndicateurValeur.indicateur_id, func.max(IndicateurValeur.annee).label("annee"))
               .where(*shown).group_by(IndicateurValeur.indicateur_id).subquery())
     query = (select(IndicateurValeur.indicateur_id, IndicateurValeur.annee, IndicateurValeur.resultat)

@@ -164,6 +164,31 @@ def test_the_list_filters_by_the_query_string(world, client):
     assert response.status_code == 400 and "valeur inconnue : « peut-etre »" in response.get_data(as_text=True)
 
 
+def test_the_list_is_paginated_and_its_links_keep_the_filters(world, client, monkeypatch):
+    cid, users = world
+    monkeypatch.setattr(indicateurs, "PAGE_SIZE", 2)
+    save(users["edition"], cid, "cae_8", 2019, resultat="55,5")
+    save(users["edition"], cid, "cae_8", 2020, objectif="70")  # no résultat: the latest stays 2019's
+    db.session.commit()
+    login(client, users["lecture"])
+    url = f"/collectivites/{cid}/indicateurs"
+
+    def shown(query):
+        page = client.get(f"{url}{query}").get_data(as_text=True)
+        return re.findall(r"<tr>\s*<td>([^<]+)</td>", page), page
+
+    ids, page = shown("?page=3")
+    assert ids == ["cae_2.e", "cae_8"] and "55,5 (2019)" in page and "7 indicateur(s) sur 7" in page
+    assert 'aria-current="page" title="Page 3"' in page
+    assert f'href="{url}"' in page and f'href="{url}?page=4"' in page  # page 1 has no page number
+    ids, page = shown("?valeurs=sans&page=2")
+    assert ids == ["cae_2.c", "cae_2.d"] and "6 indicateur(s) sur 7" in page
+    assert f'href="{url}?valeurs=sans&amp;page=3"' in page
+    ids, page = shown("?valeurs=avec")
+    assert ids == ["cae_8"] and "55,5 (2019)" in page and "fr-pagination" not in page
+    assert shown("?page=99")[0] == ["terr_1"] and shown("?page=abc")[0] == ["cae_2.a", "cae_2.b"]
+
+
 def test_a_value_is_typed_inline_and_a_refusal_rerenders(world, client):
     cid, users = world
     login(client, users["edition"])
