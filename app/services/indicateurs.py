@@ -166,6 +166,8 @@ def all_indicateurs(collectivite_id: int) -> list[Indicateur]:
 
 def find_indicateurs(collectivite_id: int, ids: list[str]) -> list[Indicateur]:
     """The indicateurs of `ids` the collectivité can see (unknown ids are left out), in that order."""
+    if not ids:  # most indicateurs have no parent: no query for them
+        return []
     wanted = set(ids)
     platform = [_from_definition(d) for d in db.session.scalars(
         select(IndicateurDefinition).where(IndicateurDefinition.id.in_(wanted)))]
@@ -507,7 +509,7 @@ def detail_page(collectivite_id: int, indicateur_id: str, see_confidential: bool
               for key, label in (("resultat", "Résultat"), ("objectif", "Objectif"))]
     actions = db.session.execute(select(Action.id, Action.referentiel_id, Action.identifiant, Action.nom)
                                  .where(Action.id.in_(indicateur.action_ids), Action.archived.is_(False))
-                                 .order_by(Action.id)).all()
+                                 .order_by(Action.id)).all() if indicateur.action_ids else []
     related = find_indicateurs(collectivite_id, list(indicateur.parents))
     children = [Indicateur(d.id, d.titre, d.unite) for d in db.session.execute(
         select(IndicateurDefinition.id, IndicateurDefinition.titre, IndicateurDefinition.unite, IndicateurDefinition.parents)

@@ -186,6 +186,7 @@ def test_the_list_is_paginated_and_its_links_keep_the_filters(world, client, mon
     assert f'href="{url}?valeurs=sans&amp;page=3"' in page
     ids, page = shown("?valeurs=avec")
     assert ids == ["cae_8"] and "55,5 (2019)" in page and "fr-pagination" not in page
+    assert f'<a href="{url}/cae_8">' in page
     assert shown("?page=99")[0] == ["terr_1"] and shown("?page=abc")[0] == ["cae_2.a", "cae_2.b"]
 
 
