@@ -26,7 +26,7 @@ from app.charts import line_chart
 from app.extensions import db
 from app.indicateur_defs import read_definitions
 from app.indicateur_defs.formula import evaluate, inputs, parse
-from app.indicateur_defs.reference import Context, reference_value
+from app.indicateur_defs.reference import Context, reads, reference_value
 from app.indicateur_defs.store import store, stored_ids
 from app.models import (
     Action,
@@ -492,8 +492,11 @@ def _references(collectivite: Collectivite, indicateur: Indicateur) -> list[tupl
     texts = {"cible": indicateur.expr_cible, "seuil": indicateur.expr_seuil}
     if not any(texts.values()):
         return []
-    context = Context(identite_of(collectivite), collectivite.population, reponses_of(collectivite.id),
-                      frozenset(db.session.scalars(select(Referentiel.id).where(Referentiel.archived.is_(False)))))
+    read = reads(texts["cible"]) | reads(texts["seuil"])  # most read only the identity: no query
+    context = Context(identite_of(collectivite), collectivite.population,
+                      reponses_of(collectivite.id) if "reponses" in read else {},
+                      frozenset(db.session.scalars(select(Referentiel.id).where(Referentiel.archived.is_(False))))
+                      if "referentiels" in read else frozenset())
     found = [(key, label, reference_value(texts[key], context)) for key, label in REFERENCES]
     return [(key, label, value) for key, label, value in found if value is not None]
 

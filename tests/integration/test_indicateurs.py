@@ -10,7 +10,8 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import ProgrammingError
 
 from app.extensions import db
-from app.models import HistoryEntry, IndicateurDefinition, IndicateurValeur
+from app.models import HistoryEntry, IndicateurDefinition, IndicateurValeur, Reponse
+from app.persistence import utcnow
 from app.rls import act_as
 from app.services import indicateurs
 from app.services.indicateurs import ValeurInput
@@ -148,6 +149,19 @@ def test_the_chart_draws_the_cible_and_seuil_of_the_collectivite(world, client):
     assert '<th scope="row">Valeur cible</th>' in html  # the table equivalent
     assert "Valeurs cible et limite de démonstration" in html
     assert "tet-chart__reference" not in client.get(f"/collectivites/{cid}/indicateurs/cae_2.b").get_data(as_text=True)
+
+
+def test_a_cible_reading_the_answers_gets_them(world, client, tmp_path):
+    cid, users = world
+    changed = tmp_path / "catalogue.csv"
+    changed.write_text(CATALOGUE.read_text(encoding="utf-8").replace(
+        '"si identite(localisation, DOM) alors 40 sinon 32"', '"si reponse(dev_eco_2, OUI) alors 44 sinon 16"'), encoding="utf-8")
+    indicateurs.load_definitions(changed)
+    db.session.add(Reponse(collectivite_id=cid, question_id="dev_eco_2", value="OUI", modified_at=utcnow()))
+    db.session.commit()
+    login(client, users["lecture"])
+    html = client.get(f"/collectivites/{cid}/indicateurs/cae_8").get_data(as_text=True)
+    assert "Valeur cible : 44 %" in html and "Valeur limite : 15 %" in html
 
 
 # Pages --------------------------------------------------------------------------------------------
