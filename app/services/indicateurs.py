@@ -88,9 +88,10 @@ def _recompute_everywhere(input_ids: list[str]) -> None:
     their inputs; committed, as system work (no user's input steers it)."""
     pairs = db.session.execute(select(IndicateurValeur.collectivite_id, IndicateurValeur.annee).where(
         IndicateurValeur.indicateur_id.in_(input_ids)).distinct()).all()
+    formulas = _formulas()
     with system_work():
         for collectivite_id, annee in pairs:
-            _recompute(collectivite_id, input_ids, annee)
+            _recompute(collectivite_id, input_ids, annee, formulas)
         db.session.commit()
 
 
@@ -318,9 +319,8 @@ def _one(collectivite_id: int, indicateur_id: str) -> Indicateur:
     return found[0]
 
 
-def _recompute(collectivite_id: int, changed_ids: list[str], annee: int) -> None:
-    """Recompute, for `annee`, the computed indicateurs depending (transitively) on `changed_ids`,
-    each after its inputs (the loader refuses formula cycles)."""
+def _formulas() -> tuple[dict, dict[str, set[str]]]:
+    """(tree, precision) by computed indicateur, and the computed indicateurs using each input."""
     formulas = {d.id: (_tree(d.formule), d.precision) for d in db.session.execute(
         select(IndicateurDefinition.id, IndicateurDefinition.formule, IndicateurDefinition.precision)
         .where(IndicateurDefinition.formule.is_not(None)))}
@@ -328,6 +328,14 @@ def _recompute(collectivite_id: int, changed_ids: list[str], annee: int) -> None
     for computed_id, (tree, _precision) in formulas.items():
         for used in inputs(tree):
             dependents.setdefault(used.id, set()).add(computed_id)
+    return formulas, dependents
+
+
+def _recompute(collectivite_id: int, changed_ids: list[str], annee: int, formulas=None) -> None:
+    """Recompute, for `annee`, the computed indicateurs depending (transitively) on `changed_ids`,
+    each after its inputs (the loader refuses formula cycles). `formulas`: `_formulas()`, read
+    once by a caller recomputing many years."""
+    formulas, dependents = formulas or _formulas()
     affected, pending = set(), [i for i in changed_ids if i in dependents]
     while pending:
         for computed_id in dependents.get(pending.pop(), ()):
@@ -704,8 +712,9 @@ def import_values(user, collectivite_id: int, grid: list[list]) -> ImportPreview
         row.modified_by_id, row.modified_at = user.id, utcnow()
         record_history(user, collectivite_id, "indicateur_valeur", f"{indicateur_id}:{annee}", old, _row_json(row))
     db.session.flush()
+    formulas = _formulas()
     for annee in sorted({annee for _id, annee in years}):
-        _recompute(collectivite_id, [i for i, year in years if year == annee], annee)
+        _recompute(collectivite_id, [i for i, year in years if year == annee], annee, formulas)
     db.session.commit()
     return preview
 
