@@ -157,6 +157,7 @@ def test_a_cible_reading_the_answers_gets_them(world, client, tmp_path):
     changed.write_text(CATALOGUE.read_text(encoding="utf-8").replace(
         '"si identite(localisation, DOM) alors 40 sinon 32"', '"si reponse(dev_eco_2, OUI) alors 44 sinon 16"'), encoding="utf-8")
     indicateurs.load_definitions(changed)
+    act_as(users["edition"])  # PostgreSQL's row-level security wants a member
     db.session.add(Reponse(collectivite_id=cid, question_id="dev_eco_2", value="OUI", modified_at=utcnow()))
     db.session.commit()
     login(client, users["lecture"])
