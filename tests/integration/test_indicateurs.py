@@ -203,6 +203,8 @@ def test_the_list_is_paginated_and_its_links_keep_the_filters(world, client, mon
     assert ids == ["cae_8"] and "55,5 (2019)" in page and "fr-pagination" not in page
     assert f'<a href="{url}/cae_8">' in page
     assert shown("?page=99")[0] == ["terr_1"] and shown("?page=abc")[0] == ["cae_2.a", "cae_2.b"]
+    ids, page = shown("?thematique=agri_alim")
+    assert ids == [] and "Aucun indicateur ne correspond à ces filtres." in page and "0 indicateur(s) sur 7" in page
 
 
 def test_a_value_is_typed_inline_and_a_refusal_rerenders(world, client):
