@@ -207,6 +207,17 @@ def test_the_list_is_paginated_and_its_links_keep_the_filters(world, client, mon
     assert ids == [] and "Aucun indicateur ne correspond à ces filtres." in page and "0 indicateur(s) sur 7" in page
 
 
+def test_an_indicateur_page_links_its_parents_and_children(world, client):
+    cid, users = world
+    login(client, users["lecture"])
+    url = f"/collectivites/{cid}/indicateurs"
+    family = re.compile(r'<li>(Parent : )?<a href="[^"]*/indicateurs/([^"]+)">')
+    assert family.findall(client.get(f"{url}/cae_2.a").get_data(as_text=True)) == [
+        ("", "cae_2.b"), ("", "cae_2.c"), ("", "cae_2.d")]
+    assert family.findall(client.get(f"{url}/cae_2.b").get_data(as_text=True)) == [("Parent : ", "cae_2.a")]
+    assert "<li>Aucun.</li>" in client.get(f"{url}/terr_1").get_data(as_text=True)
+
+
 def test_a_value_is_typed_inline_and_a_refusal_rerenders(world, client):
     cid, users = world
     login(client, users["edition"])
