@@ -92,9 +92,17 @@ def _check_condition(node: Node, errors: list[str], warnings: list[str]) -> None
             errors.append(f"ligne {node.line} : une condition est attendue (identite, reponse, referentiel)")
 
 
+def _nodes(node: Node):
+    yield node
+    for value in vars(node).values():
+        if isinstance(value, Node):
+            yield from _nodes(value)
+
+
 @lru_cache(maxsize=512)
 def _compiled(text: str):
-    """The evaluator, and the population tags the expression reads."""
+    """The evaluator, the population tags the expression reads and what else of the Context it
+    reads ("reponses", "referentiels")."""
     tags: set[str] = set()
 
     def known(node):
@@ -112,7 +120,10 @@ def _compiled(text: str):
             return replace(node, left=known(node.left), right=known(node.right))
         return node
 
-    return compile_node(known(parse(text))), frozenset(tags)
+    tree = parse(text)
+    kinds = {type(node) for node in _nodes(tree)}
+    reads = frozenset(name for name, kind in (("reponses", Reponse), ("referentiels", Referentiel)) if kind in kinds)
+    return compile_node(known(tree)), frozenset(tags), reads
 
 
 def _population_tags(tags: frozenset[str], population: int | None) -> frozenset[str]:
@@ -126,11 +137,20 @@ def _population_tags(tags: frozenset[str], population: int | None) -> frozenset[
     return frozenset(held)
 
 
+def reads(text: str | None) -> frozenset[str]:
+    """What the expression reads of a Context besides the identity: "reponses", "referentiels"
+    (a page loads only these); nothing for an invalid expression (it has no value)."""
+    try:
+        return _compiled(text)[2] if text else frozenset()
+    except FormulaError:
+        return frozenset()
+
+
 def reference_value(text: str | None, context: Context) -> float | None:
     if not text:
         return None
     try:
-        evaluator, tags = _compiled(text)
+        evaluator, tags, _reads = _compiled(text)
         result = evaluator(Environment(
             {"type": context.identite.type, "localisation": context.identite.localisation,
              "population": _population_tags(tags, context.population)},

@@ -26,7 +26,7 @@ from app.charts import line_chart
 from app.extensions import db
 from app.indicateur_defs import read_definitions
 from app.indicateur_defs.formula import evaluate, inputs, parse
-from app.indicateur_defs.reference import Context, reference_value
+from app.indicateur_defs.reference import Context, reads, reference_value
 from app.indicateur_defs.store import store, stored_ids
 from app.models import (
     Action,
@@ -88,9 +88,10 @@ def _recompute_everywhere(input_ids: list[str]) -> None:
     their inputs; committed, as system work (no user's input steers it)."""
     pairs = db.session.execute(select(IndicateurValeur.collectivite_id, IndicateurValeur.annee).where(
         IndicateurValeur.indicateur_id.in_(input_ids)).distinct()).all()
+    formulas = _formulas()
     with system_work():
         for collectivite_id, annee in pairs:
-            _recompute(collectivite_id, input_ids, annee)
+            _recompute(collectivite_id, input_ids, annee, formulas)
         db.session.commit()
 
 
@@ -136,25 +137,29 @@ def _from_perso(p: IndicateurPerso) -> Indicateur:
                       perso=True)
 
 
-# The JSON lists are read as text and decoded once per distinct text: most definitions share theirs
-# (`["cae"]`), and decoding 730 × 3 lists was the bulk of the list page.
+# The JSON lists are read as text: a listed definition is built once per distinct row (its columns
+# are the cache key, so a reloaded definition is a new entry), as decoding 730 × 3 lists and building
+# 730 frozen dataclasses per request was the bulk of the list page.
 _LISTED = (IndicateurDefinition.id, IndicateurDefinition.titre, IndicateurDefinition.unite,
            cast(IndicateurDefinition.categories, Text), cast(IndicateurDefinition.thematiques, Text),
            cast(IndicateurDefinition.action_ids, Text), IndicateurDefinition.formule,
            IndicateurDefinition.sans_valeur_utilisateur)
 
 
-@lru_cache(maxsize=4096)
 def _json_tuple(text: str | None) -> tuple:
     return tuple(json.loads(text)) if text else ()
 
 
+@lru_cache(maxsize=4096)
+def _listed(id_: str, titre: str, unite: str, categories: str | None, thematiques: str | None,
+            action_ids: str | None, formule: str | None, sans_valeur: bool) -> Indicateur:
+    return Indicateur(id_, titre, unite, "", _json_tuple(categories), _json_tuple(thematiques),
+                      _json_tuple(action_ids), formule=formule, sans_valeur_utilisateur=sans_valeur)
+
+
 def all_indicateurs(collectivite_id: int) -> list[Indicateur]:
     """Every indicateur the collectivité sees, without descriptions (what lists need)."""
-    platform = [Indicateur(id_, titre, unite, "", _json_tuple(categories), _json_tuple(thematiques),
-                           _json_tuple(action_ids), formule=formule, sans_valeur_utilisateur=sans_valeur)
-                for id_, titre, unite, categories, thematiques, action_ids, formule, sans_valeur
-                in db.session.execute(select(*_LISTED).order_by(IndicateurDefinition.id))]
+    platform = [_listed(*row) for row in db.session.execute(select(*_LISTED).order_by(IndicateurDefinition.id))]
     perso = db.session.scalars(select(IndicateurPerso).where(IndicateurPerso.collectivite_id == collectivite_id)
                                .order_by(IndicateurPerso.id))
     return platform + [_from_perso(p) for p in perso]
@@ -312,9 +317,8 @@ def _one(collectivite_id: int, indicateur_id: str) -> Indicateur:
     return found[0]
 
 
-def _recompute(collectivite_id: int, changed_ids: list[str], annee: int) -> None:
-    """Recompute, for `annee`, the computed indicateurs depending (transitively) on `changed_ids`,
-    each after its inputs (the loader refuses formula cycles)."""
+def _formulas() -> tuple[dict, dict[str, set[str]]]:
+    """(tree, precision) by computed indicateur, and the computed indicateurs using each input."""
     formulas = {d.id: (_tree(d.formule), d.precision) for d in db.session.execute(
         select(IndicateurDefinition.id, IndicateurDefinition.formule, IndicateurDefinition.precision)
         .where(IndicateurDefinition.formule.is_not(None)))}
@@ -322,6 +326,14 @@ def _recompute(collectivite_id: int, changed_ids: list[str], annee: int) -> None
     for computed_id, (tree, _precision) in formulas.items():
         for used in inputs(tree):
             dependents.setdefault(used.id, set()).add(computed_id)
+    return formulas, dependents
+
+
+def _recompute(collectivite_id: int, changed_ids: list[str], annee: int, formulas=None) -> None:
+    """Recompute, for `annee`, the computed indicateurs depending (transitively) on `changed_ids`,
+    each after its inputs (the loader refuses formula cycles). `formulas`: `_formulas()`, read
+    once by a caller recomputing many years."""
+    formulas, dependents = formulas or _formulas()
     affected, pending = set(), [i for i in changed_ids if i in dependents]
     while pending:
         for computed_id in dependents.get(pending.pop(), ()):
@@ -443,31 +455,33 @@ def list_page(collectivite_id: int, args, see_confidential: bool) -> dict | None
         if value and value not in allowed[key]:
             filters.errors[key] = f"valeur inconnue : « {value} »"
     wanted = {key: value for key, value in filters.values.items() if value and key not in filters.errors}
-    latest = _latest_results(collectivite_id, see_confidential)
-    rows = []
-    for indicateur in every:
-        found = latest.get(indicateur.id)
-        if ("categorie" in wanted and wanted["categorie"] not in indicateur.categories
-                or "thematique" in wanted and wanted["thematique"] not in indicateur.thematiques
-                or "action" in wanted and wanted["action"] not in indicateur.action_ids
-                or "valeurs" in wanted and (found is not None) != (wanted["valeurs"] == "avec")
-                or "calcule" in wanted and indicateur.computed != (wanted["calcule"] == "oui")):
-            continue
-        rows.append(ListRow(indicateur, *(found or (None, None))))
-    page_count = max(1, math.ceil(len(rows) / PAGE_SIZE))
+    # The latest résultats of every indicateur only when they filter; else only the shown page's.
+    latest = _latest_results(collectivite_id, see_confidential) if "valeurs" in wanted else None
+    kept = [indicateur for indicateur in every
+            if not ("categorie" in wanted and wanted["categorie"] not in indicateur.categories
+                    or "thematique" in wanted and wanted["thematique"] not in indicateur.thematiques
+                    or "action" in wanted and wanted["action"] not in indicateur.action_ids
+                    or "valeurs" in wanted and (indicateur.id in latest) != (wanted["valeurs"] == "avec")
+                    or "calcule" in wanted and indicateur.computed != (wanted["calcule"] == "oui"))]
+    page_count = max(1, math.ceil(len(kept) / PAGE_SIZE))
     raw_page = args.get("page", "1")
     page = min(int(raw_page), page_count) if raw_page.isdigit() and int(raw_page) >= 1 else 1
-    return {"collectivite": collectivite, "filters": filters, "count": len(rows),
-            "rows": rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], "page": page, "page_count": page_count,
+    shown = kept[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+    if latest is None:
+        latest = _latest_results(collectivite_id, see_confidential, [i.id for i in shown])
+    return {"collectivite": collectivite, "filters": filters, "count": len(kept),
+            "rows": [ListRow(i, *latest.get(i.id, (None, None))) for i in shown], "page": page, "page_count": page_count,
             "query_args": wanted, "categories": [(c, c) for c in categories],
             "thematiques": THEMATIQUES, "action_ids": [(a, a) for a in action_ids], "total": len(every)}
 
 
-def _latest_results(collectivite_id: int, see_confidential: bool) -> dict[str, tuple[int, float]]:
-    """The latest year with a résultat of each indicateur, and that résultat."""
+def _latest_results(collectivite_id: int, see_confidential: bool, ids: list[str] | None = None) -> dict[str, tuple[int, float]]:
+    """The latest year with a résultat of each indicateur (of `ids` when given), and that résultat."""
     shown = [IndicateurValeur.collectivite_id == collectivite_id, IndicateurValeur.resultat.is_not(None)]
     if not see_confidential:
         shown.append(IndicateurValeur.confidentiel.is_(False))
+    if ids is not None:
+        shown.append(IndicateurValeur.indicateur_id.in_(ids))
     latest = (select(IndicateurValeur.indicateur_id, func.max(IndicateurValeur.annee).label("annee"))
               .where(*shown).group_by(IndicateurValeur.indicateur_id).subquery())
     query = (select(IndicateurValeur.indicateur_id, IndicateurValeur.annee, IndicateurValeur.resultat)
@@ -484,8 +498,11 @@ def _references(collectivite: Collectivite, indicateur: Indicateur) -> list[tupl
     texts = {"cible": indicateur.expr_cible, "seuil": indicateur.expr_seuil}
     if not any(texts.values()):
         return []
-    context = Context(identite_of(collectivite), collectivite.population, reponses_of(collectivite.id),
-                      frozenset(db.session.scalars(select(Referentiel.id).where(Referentiel.archived.is_(False)))))
+    read = reads(texts["cible"]) | reads(texts["seuil"])  # most read only the identity: no query
+    context = Context(identite_of(collectivite), collectivite.population,
+                      reponses_of(collectivite.id) if "reponses" in read else {},
+                      frozenset(db.session.scalars(select(Referentiel.id).where(Referentiel.archived.is_(False))))
+                      if "referentiels" in read else frozenset())
     found = [(key, label, reference_value(texts[key], context)) for key, label in REFERENCES]
     return [(key, label, value) for key, label, value in found if value is not None]
 
@@ -501,13 +518,17 @@ def detail_page(collectivite_id: int, indicateur_id: str, see_confidential: bool
               for key, label in (("resultat", "Résultat"), ("objectif", "Objectif"))]
     actions = db.session.execute(select(Action.id, Action.referentiel_id, Action.identifiant, Action.nom)
                                  .where(Action.id.in_(indicateur.action_ids), Action.archived.is_(False))
-                                 .order_by(Action.id)).all()
-    related = find_indicateurs(collectivite_id, list(indicateur.parents))
-    children = [Indicateur(d.id, d.titre, d.unite) for d in db.session.execute(
+                                 .order_by(Action.id)).all() if indicateur.action_ids else []
+    # Parents and children in one query; for the children, a text pre-filter in SQL (their JSON
+    # list holds the quoted id) spares decoding every row.
+    family = db.session.execute(
         select(IndicateurDefinition.id, IndicateurDefinition.titre, IndicateurDefinition.unite, IndicateurDefinition.parents)
-        # A text pre-filter in SQL (the JSON list holds the quoted id) spares decoding every row.
-        .where(cast(IndicateurDefinition.parents, Text).contains(f'"{indicateur.id}"'))
-        .order_by(IndicateurDefinition.id)) if indicateur.id in d.parents] if not indicateur.perso else []
+        .where(IndicateurDefinition.id.in_(indicateur.parents)
+               | cast(IndicateurDefinition.parents, Text).contains(f'"{indicateur.id}"'))
+        .order_by(IndicateurDefinition.id)).all() if not indicateur.perso else []
+    found_parents = {d.id: Indicateur(d.id, d.titre, d.unite) for d in family if d.id in indicateur.parents}
+    related = [found_parents[i] for i in indicateur.parents if i in found_parents]
+    children = [Indicateur(d.id, d.titre, d.unite) for d in family if indicateur.id in d.parents]
     # The fiches action following it: plans are the members' (read permission), as confidential values.
     fiches = db.session.execute(select(Fiche.id, Fiche.titre, Fiche.statut).join(
         FicheIndicateur, FicheIndicateur.fiche_id == Fiche.id).where(
@@ -693,8 +714,9 @@ def import_values(user, collectivite_id: int, grid: list[list]) -> ImportPreview
         row.modified_by_id, row.modified_at = user.id, utcnow()
         record_history(user, collectivite_id, "indicateur_valeur", f"{indicateur_id}:{annee}", old, _row_json(row))
     db.session.flush()
+    formulas = _formulas()
     for annee in sorted({annee for _id, annee in years}):
-        _recompute(collectivite_id, [i for i, year in years if year == annee], annee)
+        _recompute(collectivite_id, [i for i, year in years if year == annee], annee, formulas)
     db.session.commit()
     return preview
 

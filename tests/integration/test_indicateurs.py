@@ -10,7 +10,8 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import ProgrammingError
 
 from app.extensions import db
-from app.models import HistoryEntry, IndicateurDefinition, IndicateurValeur
+from app.models import HistoryEntry, IndicateurDefinition, IndicateurValeur, Reponse
+from app.persistence import utcnow
 from app.rls import act_as
 from app.services import indicateurs
 from app.services.indicateurs import ValeurInput
@@ -150,6 +151,20 @@ def test_the_chart_draws_the_cible_and_seuil_of_the_collectivite(world, client):
     assert "tet-chart__reference" not in client.get(f"/collectivites/{cid}/indicateurs/cae_2.b").get_data(as_text=True)
 
 
+def test_a_cible_reading_the_answers_gets_them(world, client, tmp_path):
+    cid, users = world
+    changed = tmp_path / "catalogue.csv"
+    changed.write_text(CATALOGUE.read_text(encoding="utf-8").replace(
+        '"si identite(localisation, DOM) alors 40 sinon 32"', '"si reponse(dev_eco_2, OUI) alors 44 sinon 16"'), encoding="utf-8")
+    indicateurs.load_definitions(changed)
+    act_as(users["edition"])  # PostgreSQL's row-level security wants a member
+    db.session.add(Reponse(collectivite_id=cid, question_id="dev_eco_2", value="OUI", modified_at=utcnow()))
+    db.session.commit()
+    login(client, users["lecture"])
+    html = client.get(f"/collectivites/{cid}/indicateurs/cae_8").get_data(as_text=True)
+    assert "Valeur cible : 44 %" in html and "Valeur limite : 15 %" in html
+
+
 # Pages --------------------------------------------------------------------------------------------
 
 HTMX = {"HX-Request": "true"}
@@ -162,6 +177,45 @@ def test_the_list_filters_by_the_query_string(world, client):
     assert "Consommation d&#39;énergie finale du territoire" in page and "Population du territoire" not in page
     response = client.get(f"/collectivites/{cid}/indicateurs?valeurs=peut-etre")
     assert response.status_code == 400 and "valeur inconnue : « peut-etre »" in response.get_data(as_text=True)
+
+
+def test_the_list_is_paginated_and_its_links_keep_the_filters(world, client, monkeypatch):
+    cid, users = world
+    monkeypatch.setattr(indicateurs, "PAGE_SIZE", 2)
+    save(users["edition"], cid, "cae_8", 2019, resultat="55,5")
+    save(users["edition"], cid, "cae_8", 2020, objectif="70")  # no résultat: the latest stays 2019's
+    db.session.commit()
+    login(client, users["lecture"])
+    url = f"/collectivites/{cid}/indicateurs"
+
+    def shown(query):
+        page = client.get(f"{url}{query}").get_data(as_text=True)
+        return re.findall(r"<tr>\s*<td>([^<]+)</td>", page), page
+
+    ids, page = shown("?page=3")
+    assert ids == ["cae_2.e", "cae_8"] and "55,5 (2019)" in page and "7 indicateur(s) sur 7" in page
+    assert 'aria-current="page" title="Page 3"' in page
+    assert f'href="{url}"' in page and f'href="{url}?page=4"' in page  # page 1 has no page number
+    ids, page = shown("?valeurs=sans&page=2")
+    assert ids == ["cae_2.c", "cae_2.d"] and "6 indicateur(s) sur 7" in page
+    assert f'href="{url}?valeurs=sans&amp;page=3"' in page
+    ids, page = shown("?valeurs=avec")
+    assert ids == ["cae_8"] and "55,5 (2019)" in page and "fr-pagination" not in page
+    assert f'<a href="{url}/cae_8">' in page
+    assert shown("?page=99")[0] == ["terr_1"] and shown("?page=abc")[0] == ["cae_2.a", "cae_2.b"]
+    ids, page = shown("?thematique=agri_alim")
+    assert ids == [] and "Aucun indicateur ne correspond à ces filtres." in page and "0 indicateur(s) sur 7" in page
+
+
+def test_an_indicateur_page_links_its_parents_and_children(world, client):
+    cid, users = world
+    login(client, users["lecture"])
+    url = f"/collectivites/{cid}/indicateurs"
+    family = re.compile(r'<li>(Parent : )?<a href="[^"]*/indicateurs/([^"]+)">')
+    assert family.findall(client.get(f"{url}/cae_2.a").get_data(as_text=True)) == [
+        ("", "cae_2.b"), ("", "cae_2.c"), ("", "cae_2.d")]
+    assert family.findall(client.get(f"{url}/cae_2.b").get_data(as_text=True)) == [("Parent : ", "cae_2.a")]
+    assert "<li>Aucun.</li>" in client.get(f"{url}/terr_1").get_data(as_text=True)
 
 
 def test_a_value_is_typed_inline_and_a_refusal_rerenders(world, client):

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from app.indicateur_defs import read_definitions
-from app.indicateur_defs.reference import Context, reference_value
+from app.indicateur_defs.reference import Context, reads, reference_value
 from app.scoring.personnalisation import identite_for
 
 from tests.unit.indicateur_defs.test_loader import HEADER
@@ -30,6 +30,18 @@ METROPOLE_COMMUNE = Context(identite_for("commune", 2500, False), 2500, {"potent
 ])
 def test_reference_values(text, context, expected):
     assert reference_value(text, context) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("si identite(localisation, DOM) alors 75 sinon 32", set()),
+    ("si referentiel(te) alors 20\n sinon 10", {"referentiels"}),
+    ("max(1, reponse(surface))", {"reponses"}),  # inside a call too
+    ("si reponse(q, OUI) et referentiel(te) alors 1", {"reponses", "referentiels"}),
+    ("si alors", set()),  # invalid: no value, nothing to read
+    (None, set()),
+])
+def test_an_expression_tells_what_it_reads(text, expected):
+    assert reads(text) == expected
 
 
 def test_bad_expressions_are_errors_at_the_definition_line(tmp_path: Path):
