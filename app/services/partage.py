@@ -369,15 +369,19 @@ def comparison_page(collectivite_id: int, args) -> dict | None:
 
 
 def _peer_summaries(collectivite: Collectivite, referentiel_id: str, band: str, same_region: bool) -> list:
-    """(collectivite_id, axes, actions) rows: plain rows, hundreds of ORM objects would cost more than the query."""
+    """(collectivite_id, axes, actions) rows: plain rows, hundreds of ORM objects would cost more than the query.
+
+    The peer test is a correlated subquery, run per summary row of the référentiel (a primary-key
+    lookup): as a join, PostgreSQL scans the tens of thousands of collectivités of the type and
+    band to find the few scored ones, several times slower."""
     same_type = (Collectivite.nature == collectivite.nature) if collectivite.nature else (Collectivite.kind == collectivite.kind)
-    conditions = [same_type, _band(Collectivite.population, POPULATION_BANDS[band]), Collectivite.id != collectivite.id]
+    conditions = [same_type, _band(Collectivite.population, POPULATION_BANDS[band])]
     if same_region:
         conditions.append(Collectivite.region_code == collectivite.region_code)
+    is_peer = select(and_(*conditions)).where(Collectivite.id == ScoreSummary.collectivite_id).scalar_subquery()
     return db.session.execute(
         select(ScoreSummary.collectivite_id, ScoreSummary.axes, ScoreSummary.actions)
-        .join(Collectivite, Collectivite.id == ScoreSummary.collectivite_id)
-        .where(ScoreSummary.referentiel_id == referentiel_id, *conditions)).all()
+        .where(ScoreSummary.referentiel_id == referentiel_id, ScoreSummary.collectivite_id != collectivite.id, is_peer)).all()
 
 
 def _action_noms(ids) -> dict[str, str]:
