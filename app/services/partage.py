@@ -189,11 +189,13 @@ def directory_page(args) -> dict:
         "population": (Collectivite.population.desc().nulls_last(), Collectivite.id),
         "score": (ScoreSummary.realise.desc().nulls_last(), Collectivite.nom_recherche, Collectivite.id),
     }[filters.sort]
+    # The page's ids first, then their rows: the offset skips index entries only, not joined rows
+    # (PostgreSQL drops the summary join from the ids' query when neither a filter nor the sort uses it).
+    page_ids = base.order_by(*order).offset((filters.page - 1) * PAGE_SIZE).limit(PAGE_SIZE).subquery()
     active = exists().where(Membership.collectivite_id == Collectivite.id).label("active")
     rows = db.session.execute(
         select(Collectivite, ScoreSummary.realise, ScoreSummary.programme, ScoreSummary.etoiles, active)
-        .outerjoin(ScoreSummary, summary_join).where(*filters.conditions)
-        .order_by(*order).offset((filters.page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+        .join(page_ids, page_ids.c.id == Collectivite.id).outerjoin(ScoreSummary, summary_join).order_by(*order)
     ).all()
     return {
         "filters": filters,
