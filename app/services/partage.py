@@ -191,11 +191,11 @@ def directory_page(args) -> dict:
     }[filters.sort]
     # The page's ids first, then their rows: the offset skips index entries only, not joined rows
     # (PostgreSQL drops the summary join from the ids' query when neither a filter nor the sort uses it).
-    page_ids = base.order_by(*order).offset((filters.page - 1) * PAGE_SIZE).limit(PAGE_SIZE).subquery()
+    ids = _page_ids(base, filters.sort, order, (filters.page - 1) * PAGE_SIZE)
     active = exists().where(Membership.collectivite_id == Collectivite.id).label("active")
     rows = db.session.execute(
         select(Collectivite, ScoreSummary.realise, ScoreSummary.programme, ScoreSummary.etoiles, active)
-        .join(page_ids, page_ids.c.id == Collectivite.id).outerjoin(ScoreSummary, summary_join).order_by(*order)
+        .outerjoin(ScoreSummary, summary_join).where(Collectivite.id.in_(ids)).order_by(*order)
     ).all()
     return {
         "filters": filters,
@@ -211,6 +211,23 @@ def directory_page(args) -> dict:
         "realise_bands": {code: label for code, (label, *_) in REALISE_BANDS.items()},
         "sorts": SORTS,
     }
+
+
+def _page_ids(base, sort: str, order, offset: int) -> list[int]:
+    """The ids of a page of `base` in `order`. By score: the scored ones by % réalisé, then the
+    others by name, each read in the order of an index (the summary's, the name's) rather than
+    sorting every collectivité of the outer join."""
+    if sort != "score":
+        return list(db.session.scalars(base.order_by(*order).offset(offset).limit(PAGE_SIZE)))
+    scored = base.where(ScoreSummary.collectivite_id.is_not(None))
+    ids = list(db.session.scalars(scored.order_by(ScoreSummary.realise.desc(), Collectivite.nom_recherche, Collectivite.id)
+                                  .offset(offset).limit(PAGE_SIZE)))
+    if len(ids) < PAGE_SIZE:
+        # The unscored ones from the first, unless the page starts past the scored ones.
+        skip = 0 if ids or not offset else offset - db.session.scalar(select(func.count()).select_from(scored.subquery()))
+        ids += db.session.scalars(base.where(ScoreSummary.collectivite_id.is_(None))
+                                  .order_by(Collectivite.nom_recherche, Collectivite.id).offset(skip).limit(PAGE_SIZE - len(ids)))
+    return ids
 
 
 def _regions() -> list[tuple[str, str]]:

@@ -71,6 +71,23 @@ def test_directory_filters_sort_and_page(client, scored):
     assert "Agglo du Lac" in page and "50.0 %" in page and "4 collectivités" in page
 
 
+@pytest.mark.parametrize("page_size", [1, 2, 3, 50])
+def test_directory_by_score_pages_through_the_scored_then_the_others(client, scored, monkeypatch, page_size):
+    """By % réalisé (ties by name), then the unscored by name: the same order whatever page holds
+    the step from the ones to the others (read apart: services.partage._page_ids)."""
+    commune, *_ = scored  # 50 % on eci
+    for nom, realise in (("Zeta", 50.0), ("Alpha", 80.0), ("Beta", 10.0)):
+        _summary(make_collectivite(nom=nom), realise, 0)
+    for nom in ("Delta", "Gamma", "Epsilon"):
+        make_collectivite(nom=nom)
+    expected = ["Alpha", *sorted([commune.nom, "Zeta"]), "Beta", "Delta", "Epsilon", "Gamma"]
+    monkeypatch.setattr(partage, "PAGE_SIZE", page_size)
+    names = []
+    for page in range(1, -(-len(expected) // page_size) + 1):
+        names += _names(client, f"tri=score&referentiel=eci&page={page}")
+    assert names == expected
+
+
 @pytest.mark.parametrize("query, message", [
     ("type=martien", "Type inconnu"),
     ("population=beaucoup", "Tranche de population inconnue"),
