@@ -8,6 +8,7 @@ appear on the public page only when the collectivité's admins opted in (Partage
 """
 import math
 import statistics
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -387,20 +388,44 @@ def comparison_page(collectivite_id: int, args) -> dict | None:
     return context
 
 
-def _peer_summaries(collectivite: Collectivite, referentiel_id: str, band: str, same_region: bool) -> list:
-    """(collectivite_id, axes, actions) rows: plain rows, hundreds of ORM objects would cost more than the query.
+# Group key -> (version of the référentiel's summaries, monotonic expiry, rows): a page reads its
+# peers' hundreds of summaries from here while none changed. The version (how many, the latest
+# update) misses a summary committed after a newer one or a collectivité changing band on import:
+# the TTL bounds how long.
+PEERS_TTL_SECONDS = 60
+_peer_groups: dict[tuple, tuple[tuple, float, list]] = {}
 
-    The peer test is a correlated subquery, run per summary row of the référentiel (a primary-key
+
+def _peer_summaries(collectivite: Collectivite, referentiel_id: str, band: str, same_region: bool) -> list:
+    """(collectivite_id, axes, actions) rows of the others of my type and band (and région)."""
+    same_type = ("nature", collectivite.nature) if collectivite.nature else ("kind", collectivite.kind)
+    key = (referentiel_id, same_type, band, same_region, collectivite.region_code if same_region else None)
+    version = tuple(db.session.execute(select(func.count(), func.max(ScoreSummary.updated_at))
+                                       .where(ScoreSummary.referentiel_id == referentiel_id)).one())
+    cached = _peer_groups.get(key)
+    if cached and cached[0] == version and cached[1] > time.monotonic():
+        group = cached[2]
+    else:
+        group = _group_summaries(*key)
+        _peer_groups[key] = (version, time.monotonic() + PEERS_TTL_SECONDS, group)
+    return [row for row in group if row.collectivite_id != collectivite.id]
+
+
+def _group_summaries(referentiel_id: str, same_type: tuple[str, str], band: str, same_region: bool,
+                     region_code: str | None) -> list:
+    """Plain rows, hundreds of ORM objects would cost more than the query.
+
+    The group test is a correlated subquery, run per summary row of the référentiel (a primary-key
     lookup): as a join, PostgreSQL scans the tens of thousands of collectivités of the type and
     band to find the few scored ones, several times slower."""
-    same_type = (Collectivite.nature == collectivite.nature) if collectivite.nature else (Collectivite.kind == collectivite.kind)
-    conditions = [same_type, _band(Collectivite.population, POPULATION_BANDS[band])]
+    column, value = same_type
+    conditions = [getattr(Collectivite, column) == value, _band(Collectivite.population, POPULATION_BANDS[band])]
     if same_region:
-        conditions.append(Collectivite.region_code == collectivite.region_code)
-    is_peer = select(and_(*conditions)).where(Collectivite.id == ScoreSummary.collectivite_id).scalar_subquery()
+        conditions.append(Collectivite.region_code == region_code)
+    in_group = select(and_(*conditions)).where(Collectivite.id == ScoreSummary.collectivite_id).scalar_subquery()
     return db.session.execute(
         select(ScoreSummary.collectivite_id, ScoreSummary.axes, ScoreSummary.actions)
-        .where(ScoreSummary.referentiel_id == referentiel_id, ScoreSummary.collectivite_id != collectivite.id, is_peer)).all()
+        .where(ScoreSummary.referentiel_id == referentiel_id, in_group)).all()
 
 
 def _action_noms(ids) -> dict[str, str]:

@@ -193,6 +193,23 @@ def test_comparison_with_similar_collectivites(client, scored):
     assert only_region.status_code == 200
 
 
+def test_comparison_follows_a_peers_new_scores(client, scored):
+    """The peers' summaries are kept between pages (services.partage._peer_groups) until one changes."""
+    from app.persistence import utcnow
+    from app.rls import system_work
+
+    commune, *_ = scored  # 25 % on eci_1
+    peers = [make_collectivite(nom=f"Pair {n}", population=5_000 + n) for n in range(5)]
+    for n, peer in enumerate(peers):
+        _summary(peer, 10.0 * (n + 1), 70.0 + n)
+    assert partage.comparison_page(commune.id, _args("referentiel=eci"))["axes"][0].rank == 4  # behind 30, 40, 50
+    with system_work():
+        rescored = db.session.get(ScoreSummary, (peers[0].id, "eci"))
+        rescored.axes, rescored.updated_at = {"eci_1": [90.0, 0.0], "eci_2": [90.0, 0.0]}, utcnow()
+        db.session.commit()
+    assert partage.comparison_page(commune.id, _args("referentiel=eci"))["axes"][0].rank == 5
+
+
 def test_comparison_is_hidden_with_fewer_than_five_peers(client, scored):
     commune, editor, admin = scored
     for n in range(4):
