@@ -15,6 +15,7 @@ import statistics
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import click
 from sqlalchemy import insert, select
@@ -32,6 +33,8 @@ DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REFERENTIEL = "cae"
 SCORED = 1000
 RUNS = 60
+# SHARED_DIR: the reference data when the checkout is not beside it (a git worktree elsewhere).
+SHARED_DIR = Path(os.environ.get("SHARED_DIR") or PROJECT_ROOT.parent / "shared")
 DIRECTORY_QUERIES = (
     "type=commune&region=84&tri=score&page=2",
     "population=20000-50000&realise=35-50&referentiel=cae",
@@ -117,7 +120,7 @@ def run_sharing_bench(database_server_url: str, runs: int = RUNS, echo=click.ech
         echo(f"Base temporaire {database_url.rsplit('/', 1)[-1]} : migrations, contenu, annuaire…")
         run_flask(["db", "upgrade"], env)
         run_flask(["content", "load", str(PROJECT_ROOT / "content")], env)
-        run_flask(["collectivites", "import", str(PROJECT_ROOT.parent / "shared" / "collectivites")], env)
+        run_flask(["collectivites", "import", str(SHARED_DIR / "collectivites")], env)
         app = create_app({"SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url), "REDIS_URL": None,
                           "SECRET_KEY": secrets.token_hex(16)})
         app.config["OPEN_DATA_IP_LIMIT"] = (10**9, timedelta(minutes=1))  # one client asks for everything

@@ -32,3 +32,9 @@ class Collectivite(db.Model):
     departement_code: Mapped[str | None] = mapped_column(String(3), index=True)  # directory filters
     region_code: Mapped[str | None] = mapped_column(String(3), index=True)
     drom: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# The directory's pages by population, largest first (its sort, to the letter). On SQLite, whose
+# indexes know no NULLS LAST, migration 0013 creates it as (population DESC, id): the same order there.
+Index("ix_collectivite_population_id", Collectivite.population.desc().nulls_last(), Collectivite.id).ddl_if(
+    dialect="postgresql")

@@ -31,13 +31,22 @@ def _paging(args) -> tuple[int, int]:
     return int(page), int(limit)
 
 
-def _identity(collectivite: Collectivite) -> dict:
+# The columns the pages read: plain rows, a hundred ORM objects (and the summaries' JSON of every
+# action) would cost more than the query.
+IDENTITY = (Collectivite.id, Collectivite.nom, Collectivite.kind, Collectivite.nature, Collectivite.code,
+            Collectivite.population, Collectivite.departement_code, Collectivite.region_code)
+SCORES = (ScoreSummary.referentiel_id, ScoreSummary.realise, ScoreSummary.programme, ScoreSummary.etoiles)
+
+
+def _identity(collectivite) -> dict:
+    """Of a Collectivite or of a row of IDENTITY."""
     return {"id": collectivite.id, "nom": collectivite.nom, "type": partage.type_label(collectivite),
             "code": collectivite.code, "population": collectivite.population,
             "departement": collectivite.departement_code, "region": collectivite.region_code}
 
 
-def _scores(summary: ScoreSummary, with_axes: bool) -> dict:
+def _scores(summary, with_axes: bool) -> dict:
+    """Of a ScoreSummary or of a row of SCORES (and axes when `with_axes`)."""
     scores = {"realise": summary.realise, "programme": summary.programme, "etoiles": summary.etoiles}
     if with_axes:
         scores["axes"] = {axe: {"realise": realise, "programme": programme}
@@ -52,16 +61,16 @@ def _filtered(args):
     if filters.errors:
         raise BadParameter(" ; ".join(f"{name} : {message}" for name, message in filters.errors.items()))
     summary_join = (ScoreSummary.collectivite_id == Collectivite.id) & (ScoreSummary.referentiel_id == filters.referentiel)
-    return select(Collectivite).outerjoin(ScoreSummary, summary_join).where(*filters.conditions).order_by(Collectivite.id)
+    return select(*IDENTITY).outerjoin(ScoreSummary, summary_join).where(*filters.conditions).order_by(Collectivite.id)
 
 
 def collectivites_page(args) -> dict:
     """One page of collectivités (by id), each with its scores per référentiel."""
     page, limit = _paging(args)
-    rows = db.session.scalars(_filtered(args).offset((page - 1) * limit).limit(limit + 1)).all()
+    rows = db.session.execute(_filtered(args).offset((page - 1) * limit).limit(limit + 1)).all()
     ids = [collectivite.id for collectivite in rows[:limit]]
     summaries = {}
-    for summary in db.session.scalars(select(ScoreSummary).where(ScoreSummary.collectivite_id.in_(ids))):
+    for summary in db.session.execute(select(ScoreSummary.collectivite_id, *SCORES).where(ScoreSummary.collectivite_id.in_(ids))):
         summaries.setdefault(summary.collectivite_id, {})[summary.referentiel_id] = _scores(summary, with_axes=False)
     return {"page": page, "limit": limit, "has_next": len(rows) > limit,
             "items": [_identity(c) | {"referentiels": summaries.get(c.id, {})} for c in rows[:limit]]}
@@ -99,11 +108,11 @@ def scores_page(referentiel_id: str, args) -> dict:
         raise BadParameter(f"référentiel inconnu : {referentiel_id}")
     page, limit = _paging(args)
     rows = db.session.execute(
-        select(Collectivite, ScoreSummary).join(ScoreSummary, ScoreSummary.collectivite_id == Collectivite.id)
+        select(*IDENTITY, *SCORES, ScoreSummary.axes).join(ScoreSummary, ScoreSummary.collectivite_id == Collectivite.id)
         .where(ScoreSummary.referentiel_id == referentiel_id).order_by(Collectivite.id)
         .offset((page - 1) * limit).limit(limit + 1)).all()
     return {"page": page, "limit": limit, "has_next": len(rows) > limit, "referentiel": referentiel_id,
-            "items": [_identity(c) | {"scores": _scores(s, with_axes=True)} for c, s in rows[:limit]]}
+            "items": [_identity(row) | {"scores": _scores(row, with_axes=True)} for row in rows[:limit]]}
 
 
 CSV_COLUMNS = ("id", "nom", "type", "code", "population", "departement", "region", "referentiel", "etoiles",
@@ -117,9 +126,9 @@ def scores_csv(args) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
-    summaries = {(s.collectivite_id, s.referentiel_id): s for s in db.session.scalars(select(ScoreSummary))}
+    summaries = {(s.collectivite_id, s.referentiel_id): s for s in db.session.execute(select(ScoreSummary.collectivite_id, *SCORES))}
     referentiels = [referentiel_id for referentiel_id, _ in referentiel_links()]
-    for index, found in enumerate(db.session.scalars(statement)):
+    for index, found in enumerate(db.session.execute(statement)):
         identity = _identity(found)
         scored = [summaries[key] for key in ((found.id, r) for r in referentiels) if key in summaries]
         for summary in scored or [None]:

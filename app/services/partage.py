@@ -8,6 +8,7 @@ appear on the public page only when the collectivité's admins opted in (Partage
 """
 import math
 import statistics
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -189,11 +190,13 @@ def directory_page(args) -> dict:
         "population": (Collectivite.population.desc().nulls_last(), Collectivite.id),
         "score": (ScoreSummary.realise.desc().nulls_last(), Collectivite.nom_recherche, Collectivite.id),
     }[filters.sort]
+    # The page's ids first, then their rows: the offset skips index entries only, not joined rows
+    # (PostgreSQL drops the summary join from the ids' query when neither a filter nor the sort uses it).
+    ids = _page_ids(base, filters.sort, order, (filters.page - 1) * PAGE_SIZE)
     active = exists().where(Membership.collectivite_id == Collectivite.id).label("active")
     rows = db.session.execute(
         select(Collectivite, ScoreSummary.realise, ScoreSummary.programme, ScoreSummary.etoiles, active)
-        .outerjoin(ScoreSummary, summary_join).where(*filters.conditions)
-        .order_by(*order).offset((filters.page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+        .outerjoin(ScoreSummary, summary_join).where(Collectivite.id.in_(ids)).order_by(*order)
     ).all()
     return {
         "filters": filters,
@@ -209,6 +212,24 @@ def directory_page(args) -> dict:
         "realise_bands": {code: label for code, (label, *_) in REALISE_BANDS.items()},
         "sorts": SORTS,
     }
+
+
+def _page_ids(base, sort: str, order, offset: int):
+    """The ids of a page of `base` in `order`: a subquery (the rows' query makes one round trip).
+    By score, a list: the scored ones by % réalisé, then the others by name, each read in the
+    order of an index (the summary's, the name's) rather than sorting every collectivité of the
+    outer join."""
+    if sort != "score":
+        return base.order_by(*order).offset(offset).limit(PAGE_SIZE)
+    scored = base.where(ScoreSummary.collectivite_id.is_not(None))
+    ids = list(db.session.scalars(scored.order_by(ScoreSummary.realise.desc(), Collectivite.nom_recherche, Collectivite.id)
+                                  .offset(offset).limit(PAGE_SIZE)))
+    if len(ids) < PAGE_SIZE:
+        # The unscored ones from the first, unless the page starts past the scored ones.
+        skip = 0 if ids or not offset else offset - db.session.scalar(select(func.count()).select_from(scored.subquery()))
+        ids += db.session.scalars(base.where(ScoreSummary.collectivite_id.is_(None))
+                                  .order_by(Collectivite.nom_recherche, Collectivite.id).offset(skip).limit(PAGE_SIZE - len(ids)))
+    return ids
 
 
 def _regions() -> list[tuple[str, str]]:
@@ -368,16 +389,44 @@ def comparison_page(collectivite_id: int, args) -> dict | None:
     return context
 
 
+# Group key -> (version of the référentiel's summaries, monotonic expiry, rows): a page reads its
+# peers' hundreds of summaries from here while none changed. The version (how many, the latest
+# update) misses a summary committed after a newer one or a collectivité changing band on import:
+# the TTL bounds how long.
+PEERS_TTL_SECONDS = 60
+_peer_groups: dict[tuple, tuple[tuple, float, list]] = {}
+
+
 def _peer_summaries(collectivite: Collectivite, referentiel_id: str, band: str, same_region: bool) -> list:
-    """(collectivite_id, axes, actions) rows: plain rows, hundreds of ORM objects would cost more than the query."""
-    same_type = (Collectivite.nature == collectivite.nature) if collectivite.nature else (Collectivite.kind == collectivite.kind)
-    conditions = [same_type, _band(Collectivite.population, POPULATION_BANDS[band]), Collectivite.id != collectivite.id]
+    """(collectivite_id, axes, actions) rows of the others of my type and band (and région)."""
+    same_type = ("nature", collectivite.nature) if collectivite.nature else ("kind", collectivite.kind)
+    key = (referentiel_id, same_type, band, same_region, collectivite.region_code if same_region else None)
+    version = tuple(db.session.execute(select(func.count(), func.max(ScoreSummary.updated_at))
+                                       .where(ScoreSummary.referentiel_id == referentiel_id)).one())
+    cached = _peer_groups.get(key)
+    if cached and cached[0] == version and cached[1] > time.monotonic():
+        group = cached[2]
+    else:
+        group = _group_summaries(*key)
+        _peer_groups[key] = (version, time.monotonic() + PEERS_TTL_SECONDS, group)
+    return [row for row in group if row.collectivite_id != collectivite.id]
+
+
+def _group_summaries(referentiel_id: str, same_type: tuple[str, str], band: str, same_region: bool,
+                     region_code: str | None) -> list:
+    """Plain rows, hundreds of ORM objects would cost more than the query.
+
+    The group test is a correlated subquery, run per summary row of the référentiel (a primary-key
+    lookup): as a join, PostgreSQL scans the tens of thousands of collectivités of the type and
+    band to find the few scored ones, several times slower."""
+    column, value = same_type
+    conditions = [getattr(Collectivite, column) == value, _band(Collectivite.population, POPULATION_BANDS[band])]
     if same_region:
-        conditions.append(Collectivite.region_code == collectivite.region_code)
+        conditions.append(Collectivite.region_code == region_code)
+    in_group = select(and_(*conditions)).where(Collectivite.id == ScoreSummary.collectivite_id).scalar_subquery()
     return db.session.execute(
         select(ScoreSummary.collectivite_id, ScoreSummary.axes, ScoreSummary.actions)
-        .join(Collectivite, Collectivite.id == ScoreSummary.collectivite_id)
-        .where(ScoreSummary.referentiel_id == referentiel_id, *conditions)).all()
+        .where(ScoreSummary.referentiel_id == referentiel_id, in_group)).all()
 
 
 def _action_noms(ids) -> dict[str, str]:

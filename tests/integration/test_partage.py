@@ -71,6 +71,23 @@ def test_directory_filters_sort_and_page(client, scored):
     assert "Agglo du Lac" in page and "50.0 %" in page and "4 collectivités" in page
 
 
+@pytest.mark.parametrize("page_size", [1, 2, 3, 50])
+def test_directory_by_score_pages_through_the_scored_then_the_others(client, scored, monkeypatch, page_size):
+    """By % réalisé (ties by name), then the unscored by name: the same order whatever page holds
+    the step from the ones to the others (read apart: services.partage._page_ids)."""
+    commune, *_ = scored  # 50 % on eci
+    for nom, realise in (("Zeta", 50.0), ("Alpha", 80.0), ("Beta", 10.0)):
+        _summary(make_collectivite(nom=nom), realise, 0)
+    for nom in ("Delta", "Gamma", "Epsilon"):
+        make_collectivite(nom=nom)
+    expected = ["Alpha", *sorted([commune.nom, "Zeta"]), "Beta", "Delta", "Epsilon", "Gamma"]
+    monkeypatch.setattr(partage, "PAGE_SIZE", page_size)
+    names = []
+    for page in range(1, -(-len(expected) // page_size) + 1):
+        names += _names(client, f"tri=score&referentiel=eci&page={page}")
+    assert names == expected
+
+
 @pytest.mark.parametrize("query, message", [
     ("type=martien", "Type inconnu"),
     ("population=beaucoup", "Tranche de population inconnue"),
@@ -174,6 +191,23 @@ def test_comparison_with_similar_collectivites(client, scored):
     assert "Trop grande" not in page.text and "Autre type" not in page.text
     only_region = client.get(f"/collectivites/{commune.id}/comparaison?referentiel=eci&region=1&referentiel=eci")
     assert only_region.status_code == 200
+
+
+def test_comparison_follows_a_peers_new_scores(client, scored):
+    """The peers' summaries are kept between pages (services.partage._peer_groups) until one changes."""
+    from app.persistence import utcnow
+    from app.rls import system_work
+
+    commune, *_ = scored  # 25 % on eci_1
+    peers = [make_collectivite(nom=f"Pair {n}", population=5_000 + n) for n in range(5)]
+    for n, peer in enumerate(peers):
+        _summary(peer, 10.0 * (n + 1), 70.0 + n)
+    assert partage.comparison_page(commune.id, _args("referentiel=eci"))["axes"][0].rank == 4  # behind 30, 40, 50
+    with system_work():
+        rescored = db.session.get(ScoreSummary, (peers[0].id, "eci"))
+        rescored.axes, rescored.updated_at = {"eci_1": [90.0, 0.0], "eci_2": [90.0, 0.0]}, utcnow()
+        db.session.commit()
+    assert partage.comparison_page(commune.id, _args("referentiel=eci"))["axes"][0].rank == 5
 
 
 def test_comparison_is_hidden_with_fewer_than_five_peers(client, scored):
