@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import select
 
 from app.extensions import db
@@ -84,17 +85,21 @@ def export_plan(collectivite_id: int, plan: Plan) -> io.BytesIO:
         fiche, (first, *others) = fiches[fiche_id], paths[fiche_id]
         sheet.append(first + [""] * (depth - len(first)) + [
             fiche.titre, fiche.description, fiche.objectifs, fiche.statut or "", fiche.priorite or "",
-            fiche.date_debut, fiche.date_fin, "Oui" if fiche.amelioration_continue else "Non",
+            _date_cell(sheet, fiche.date_debut), _date_cell(sheet, fiche.date_fin),
+            "Oui" if fiche.amelioration_continue else "Non",
             ", ".join(pilotes[fiche_id]), *(", ".join(getattr(fiche, LIST_FIELDS[c])) for c in COLUMNS[9:14]),
             ", ".join(actions[fiche_id]), ", ".join(i for i, _titre in indicateurs[fiche_id]),
             " ; ".join(budgets[fiche_id]["investissement"]), " ; ".join(budgets[fiche_id]["fonctionnement"]),
             "\n".join(etapes[fiche_id]), PLACEMENT_SEPARATOR.join(PATH_SEPARATOR.join(p) for p in others),
         ])
-    for column in ("Date de début", "Date de fin"):
-        index = depth + COLUMNS.index(column) + 1
-        for row in sheet.iter_rows(min_row=FIRST_ROW, min_col=index, max_col=index):
-            row[0].number_format = "DD/MM/YYYY"
     return _saved(workbook)
+
+
+def _date_cell(sheet, value) -> WriteOnlyCell:
+    """A date column's cell, formatted even when empty (a date typed into it later shows as a date)."""
+    cell = WriteOnlyCell(sheet, value)
+    cell.number_format = "DD/MM/YYYY"
+    return cell
 
 
 def blank_template() -> io.BytesIO:
@@ -103,9 +108,10 @@ def blank_template() -> io.BytesIO:
 
 
 def _workbook(nom: str, type_: str, depth: int):
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "Plan"
+    """A write-only workbook (rows stream to the file as they are appended: an export of hundreds
+    of fiches builds no cell objects to keep) with its sheet "Plan" and the rows above the fiches."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Plan")
     sheet.append(["Plan d'action", nom])
     sheet.append(["Type", type_])
     sheet.append([])

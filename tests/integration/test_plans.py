@@ -214,6 +214,11 @@ def test_xlsx_round_trip_gives_the_same_plan(world):
     exported = plans_xlsx.export_plan(cid, plan).getvalue()
     sheet = load_workbook(io.BytesIO(exported)).active
     assert [cell.value for cell in sheet[4]][:3] == ["Axe (x)", "Sous-axe (x.x)", "Titre"]
+    headers = [c.value for c in sheet[4]]
+    row = next(r for r in sheet.iter_rows(min_row=5) if r[headers.index("Titre")].value == a.titre)
+    debut, fin = (row[headers.index(h)] for h in ("Date de début", "Date de fin"))
+    assert (debut.value.date(), debut.number_format) == (date(2025, 1, 15), "DD/MM/YYYY")
+    assert (fin.value, fin.number_format) == (None, "DD/MM/YYYY")  # an empty date cell is formatted too
     preview = plans_xlsx.parse_plan(cid, exported)
     assert preview.errors == []
     act_as(user)
