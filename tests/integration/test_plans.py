@@ -59,6 +59,29 @@ def test_plan_tree_numbers_axes_and_counts_each_fiche_once(world):
     assert summary.budgets == {"investissement": 1000.5, "fonctionnement": 200.0}
 
 
+def test_the_plans_list_sums_up_each_plan_and_a_plan_counts_its_fiches_by_statut(world):
+    cid, users = world
+    user = users["edition"]
+    plan, _, (a, b, _) = build_plan(user, cid)
+    act_as(user)
+    other = plans.create_plan(user, cid, "Mobilité douce")
+    plans.create_plan(user, cid, "Vide")
+    axe = plans.add_axe(user, cid, other, None, "Vélo")
+    plans.attach(user, cid, b, axe)  # b is in two plans, and in two axes of the first
+    d = plans.create_fiche(user, cid, "Stationnement vélo", axe)
+    plans.set_field(user, cid, a, "statut", "Réalisé")
+    plans.set_field(user, cid, d, "statut", "En cours")
+    plans.set_budget(user, cid, b, "fonctionnement", "2026", "200")
+    plans.set_budget(user, cid, d, "investissement", "2025", "50")
+    summaries = [(s.plan.nom, s.fiche_count, s.progress, s.budgets) for s in plans.plans_page(cid)["plans"]]
+    assert summaries == [
+        ("Mobilité douce", 2, 0.0, {"investissement": 50.0, "fonctionnement": 200.0}),
+        ("PCAET", 3, 33.3, {"investissement": 0.0, "fonctionnement": 200.0}),
+        ("Vide", 0, 0.0, {"investissement": 0.0, "fonctionnement": 0.0}),
+    ]
+    assert plans.plan_page(cid, plan.id)["statuts"] == [("À venir", 2), ("Réalisé", 1)]
+
+
 def test_fields_are_validated_with_french_messages(world):
     cid, users = world
     _, _, (a, _, _) = build_plan(users["edition"], cid)
@@ -229,7 +252,7 @@ def test_xlsx_round_trip_gives_the_same_plan(world):
 
 def _shape(cid, plan_id):
     """The plan as comparable data: axes paths, and per fiche its fields, paths, links, budgets."""
-    page = plans.plan_page(cid, plan_id)
+    page = plans.plan_page(cid, plan_id, full=True)
     fiches = {}
 
     def walk(nodes, prefix):
