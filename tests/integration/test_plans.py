@@ -82,6 +82,28 @@ def test_the_plans_list_sums_up_each_plan_and_a_plan_counts_its_fiches_by_statut
     assert plans.plan_page(cid, plan.id)["statuts"] == [("À venir", 2), ("Réalisé", 1)]
 
 
+def test_the_plan_page_shows_the_tree_with_each_fiche_card_and_the_totals(world, client):
+    cid, users = world
+    user = users["edition"]
+    plan, (_, axe11, _), (a, b, c) = build_plan(user, cid)
+    act_as(user)
+    plans.set_field(user, cid, a, "statut", "Réalisé")
+    plans.set_field(user, cid, b, "pilotes", "Agent lecture, Mme Durand")
+    plans.set_field(user, cid, c, "date_fin", "2020-06-30")
+    plans.set_budget(user, cid, a, "investissement", "2025", "1234.5")
+    login(client, users["lecture"])
+    html = client.get(f"/collectivites/{cid}/plans/{plan.id}").get_data(as_text=True)
+    assert "<dd>3</dd>" in html and "33,3 % des fiches réalisées" in html and "1 234,50 € HT" in html
+    assert "À venir : 2 · Réalisé : 1" in html
+    assert f'<li id="axe-{axe11.id}">' in html and "1.1. Bâtiments" in html and "2. Mobilité" in html
+    for fiche in (a, b, c):  # b twice: in 1.1 and in 2
+        link = f'<a href="/collectivites/{cid}/plans/fiches/{fiche.id}">{fiche.titre}</a>'
+        assert html.count(link) == (2 if fiche is b else 1)
+    assert '<span class="fr-badge fr-badge--sm fr-badge--blue-ecume">Réalisé</span>' in html
+    assert html.count("Échéance dépassée") == 1 and html.count(" – Agent lecture, Mme Durand") == 2
+    assert "Modifier l'axe" not in html  # a reader sees no edit form
+
+
 def test_fields_are_validated_with_french_messages(world):
     cid, users = world
     _, _, (a, _, _) = build_plan(users["edition"], cid)
