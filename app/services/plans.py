@@ -88,7 +88,7 @@ FILTER_KEYS = ("statut", "pilote", "priorite", "en_retard", "thematique", "actio
 
 @dataclass
 class FicheCard:
-    fiche: Fiche  # or, on a plan page, a row of CARD_COLUMNS
+    fiche: Fiche  # or, on a plan page, a row of its columns
     pilotes: list[str]
     late: bool
 
@@ -201,22 +201,23 @@ def plans_page(collectivite_id: int) -> dict | None:
     return {"collectivite": collectivite, "plans": _summaries(list(plans)), "plan_types": PLAN_TYPES}
 
 
-# What a fiche card shows: a plan page reads only these, as plain rows (the texts and lists are the
-# bulk of a fiche, and building hundreds of ORM objects costs more than the query).
+# A plan's fiches are read as plain rows (building hundreds of ORM objects costs more than the query):
+# every column for an export, only what a card shows for the page (the texts and lists are the bulk).
+FICHE_COLUMNS = tuple(column.class_attribute for column in Fiche.__mapper__.column_attrs)
 CARD_COLUMNS = (Fiche.id, Fiche.collectivite_id, Fiche.titre, Fiche.statut, Fiche.date_fin,
                 Fiche.amelioration_continue, Fiche.pilotes)
 
 
 def plan_page(collectivite_id: int, plan_id: int, full: bool = False) -> dict | None:
     """The plan's axes tree, each axe with its fiches (by id), the progress and budget totals;
-    `full`: the fiches as Fiche with every field (else rows of CARD_COLUMNS)."""
+    the fiches are rows of FICHE_COLUMNS when `full`, else of CARD_COLUMNS."""
     plan = plan_of(collectivite_id, plan_id)
     if plan is None:
         return None
     axes = _axes(plan_id)
     members = _member_names(collectivite_id)
     nodes = {axe.id: AxeNode(axe, "") for axe in axes}
-    fiche = Fiche if full else Bundle("fiche", *CARD_COLUMNS)
+    fiche = Bundle("fiche", *(FICHE_COLUMNS if full else CARD_COLUMNS))
     for axe_id, each in db.session.execute(
             select(FicheAxe.axe_id, fiche).join(Fiche, Fiche.id == FicheAxe.fiche_id)
             .join(Axe, Axe.id == FicheAxe.axe_id).where(Axe.plan_id == plan_id).order_by(Fiche.id)):
