@@ -86,7 +86,7 @@ def export_plan(collectivite_id: int, plan: Plan) -> io.BytesIO:
     workbook, sheet = _workbook(plan.nom, plan.type or "", depth)
     for fiche_id in sorted(fiches, key=lambda i: (paths[i][0], i)):
         fiche, (first, *others) = fiches[fiche_id], paths[fiche_id]
-        sheet.append(first + [""] * (depth - len(first)) + [
+        row = first + [""] * (depth - len(first)) + [
             fiche.titre, fiche.description, fiche.objectifs, fiche.statut or "", fiche.priorite or "",
             _date_cell(sheet, fiche.date_debut), _date_cell(sheet, fiche.date_fin),
             "Oui" if fiche.amelioration_continue else "Non",
@@ -94,7 +94,9 @@ def export_plan(collectivite_id: int, plan: Plan) -> io.BytesIO:
             ", ".join(actions[fiche_id]), ", ".join(i for i, _titre in indicateurs[fiche_id]),
             " ; ".join(budgets[fiche_id]["investissement"]), " ; ".join(budgets[fiche_id]["fonctionnement"]),
             "\n".join(etapes[fiche_id]), PLACEMENT_SEPARATOR.join(PATH_SEPARATOR.join(p) for p in others),
-        ])
+        ]
+        # An empty text is no cell at all (the write-only sheet skips None): writing cells is the bulk of an export.
+        sheet.append([None if value == "" else value for value in row])
     return _saved(workbook)
 
 
