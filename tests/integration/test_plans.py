@@ -99,6 +99,8 @@ def test_the_plan_page_shows_the_tree_with_each_fiche_card_and_the_totals(world,
     for fiche in (a, b, c):  # b twice: in 1.1 and in 2
         link = f'<a href="/collectivites/{cid}/plans/fiches/{fiche.id}">{fiche.titre}</a>'
         assert html.count(link) == (2 if fiche is b else 1)
+    fiche_page = client.get(f"/collectivites/{cid}/plans/fiches/{a.id}")  # where a card's link leads
+    assert fiche_page.status_code == 200 and f"<h1 class=\"fr-h2\">{a.titre}" in fiche_page.get_data(as_text=True)
     assert '<span class="fr-badge fr-badge--sm fr-badge--blue-ecume">Réalisé</span>' in html
     assert html.count("Échéance dépassée") == 1 and html.count(" – Agent lecture, Mme Durand") == 2
     assert "Modifier l'axe" not in html  # a reader sees no edit form
