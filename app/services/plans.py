@@ -6,12 +6,12 @@ the route tells the collectivité's open pages that its plans changed (fragments
 """
 import json
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import load_only
+from sqlalchemy.orm import Bundle
 
 from app.extensions import db
 from app.models import (
@@ -88,7 +88,7 @@ FILTER_KEYS = ("statut", "pilote", "priorite", "en_retard", "thematique", "actio
 
 @dataclass
 class FicheCard:
-    fiche: Fiche
+    fiche: Fiche  # or, on a plan page, a row of its columns
     pilotes: list[str]
     late: bool
 
@@ -107,6 +107,7 @@ class PlanSummary:
     fiche_count: int
     progress: float  # % of réalisées, 1 decimal
     budgets: dict[str, float]  # type -> € HT over every year
+    statuts: Counter  # statut ("Sans statut" for none) -> fiches
 
 
 def is_late(fiche: Fiche, today: date | None = None) -> bool:
@@ -161,31 +162,35 @@ def _placements(axe_ids) -> dict[int, list[int]]:
     return placements
 
 
-# What a fiche card shows: a plan page loads only these (the texts and lists are the bulk of a row).
-CARD_COLUMNS = (Fiche.id, Fiche.collectivite_id, Fiche.titre, Fiche.statut, Fiche.date_fin,
-                Fiche.amelioration_continue, Fiche.pilotes)
-
-
-def _fiches(ids, full: bool = False) -> dict[int, Fiche]:
-    ids = list(ids)
-    if not ids:
-        return {}
-    query = select(Fiche).where(Fiche.id.in_(ids)).order_by(Fiche.id)
-    return {f.id: f for f in db.session.scalars(query if full else query.options(load_only(*CARD_COLUMNS)))}
-
-
 def _budget_totals(fiche_ids) -> dict[str, float]:
     totals = dict.fromkeys(BUDGET_TYPES, 0.0)
-    ids = list(fiche_ids)
-    if ids:
-        totals.update(db.session.execute(select(FicheBudget.type, func.sum(FicheBudget.montant_ht))
-                                         .where(FicheBudget.fiche_id.in_(ids)).group_by(FicheBudget.type)).all())
+    totals.update(db.session.execute(select(FicheBudget.type, func.sum(FicheBudget.montant_ht))
+                                     .where(FicheBudget.fiche_id.in_(fiche_ids)).group_by(FicheBudget.type)).all())
     return totals
 
 
-def _progress(fiches) -> float:
-    fiches = list(fiches)
-    return round(100 * sum(f.statut == DONE for f in fiches) / len(fiches), 1) if fiches else 0.0
+def _summaries(plans: list[Plan]) -> list[PlanSummary]:
+    """Each plan's fiche count, progress, fiches per statut and budget totals, in two grouped queries
+    whatever the number of plans and fiches; a fiche placed in several axes of a plan counts once."""
+    pairs = (select(Axe.plan_id, FicheAxe.fiche_id).join(Axe, Axe.id == FicheAxe.axe_id)
+             .where(Axe.plan_id.in_([plan.id for plan in plans])).distinct().subquery())
+    statuts: dict[int, Counter] = defaultdict(Counter)
+    for plan_id, statut, count in db.session.execute(
+            select(pairs.c.plan_id, Fiche.statut, func.count()).join(Fiche, Fiche.id == pairs.c.fiche_id)
+            .group_by(pairs.c.plan_id, Fiche.statut)):
+        statuts[plan_id][statut or "Sans statut"] += count
+    budgets = {plan.id: dict.fromkeys(BUDGET_TYPES, 0.0) for plan in plans}
+    for plan_id, type_, total in db.session.execute(
+            select(pairs.c.plan_id, FicheBudget.type, func.sum(FicheBudget.montant_ht))
+            .join(pairs, pairs.c.fiche_id == FicheBudget.fiche_id).group_by(pairs.c.plan_id, FicheBudget.type)):
+        budgets[plan_id][type_] = total
+    summaries = []
+    for plan in plans:
+        counts = statuts[plan.id]
+        total = counts.total()
+        progress = round(100 * counts[DONE] / total, 1) if total else 0.0
+        summaries.append(PlanSummary(plan, total, progress, budgets[plan.id], counts))
+    return summaries
 
 
 def plans_page(collectivite_id: int) -> dict | None:
@@ -193,45 +198,45 @@ def plans_page(collectivite_id: int) -> dict | None:
     if collectivite is None:
         return None
     plans = db.session.scalars(select(Plan).where(Plan.collectivite_id == collectivite_id).order_by(Plan.nom, Plan.id))
-    summaries = []
-    for plan in plans:
-        fiches = _fiches(_placements(a.id for a in _axes(plan.id)))
-        summaries.append(PlanSummary(plan, len(fiches), _progress(fiches.values()), _budget_totals(fiches)))
-    return {"collectivite": collectivite, "plans": summaries, "plan_types": PLAN_TYPES}
+    return {"collectivite": collectivite, "plans": _summaries(list(plans)), "plan_types": PLAN_TYPES}
+
+
+# A plan's fiches are read as plain rows (building hundreds of ORM objects costs more than the query):
+# every column for an export, only what a card shows for the page (the texts and lists are the bulk).
+FICHE_COLUMNS = tuple(column.class_attribute for column in Fiche.__mapper__.column_attrs)
+CARD_COLUMNS = (Fiche.id, Fiche.collectivite_id, Fiche.titre, Fiche.statut, Fiche.date_fin,
+                Fiche.amelioration_continue, Fiche.pilotes)
 
 
 def plan_page(collectivite_id: int, plan_id: int, full: bool = False) -> dict | None:
-    """The plan's axes tree, each axe with its fiches, the progress and budget totals; `full`: the
-    fiches with every field (else only what their cards show)."""
+    """The plan's axes tree, each axe with its fiches (by id), the progress and budget totals;
+    the fiches are rows of FICHE_COLUMNS when `full`, else of CARD_COLUMNS."""
     plan = plan_of(collectivite_id, plan_id)
     if plan is None:
         return None
     axes = _axes(plan_id)
-    placements = _placements(a.id for a in axes)
-    fiches = _fiches(placements, full)
     members = _member_names(collectivite_id)
     nodes = {axe.id: AxeNode(axe, "") for axe in axes}
-    for fiche_id, axe_ids in placements.items():
-        for axe_id in axe_ids:
-            nodes[axe_id].fiches.append(_card(fiches[fiche_id], members))
+    fiche = Bundle("fiche", *(FICHE_COLUMNS if full else CARD_COLUMNS))
+    for axe_id, each in db.session.execute(
+            select(FicheAxe.axe_id, fiche).join(Fiche, Fiche.id == FicheAxe.fiche_id)
+            .join(Axe, Axe.id == FicheAxe.axe_id).where(Axe.plan_id == plan_id).order_by(Fiche.id)):
+        nodes[axe_id].fiches.append(_card(each, members))
     roots = []
     for axe in axes:
         (nodes[axe.parent_id].children if axe.parent_id else roots).append(nodes[axe.id])
     _number(roots, "")
-    statuts = defaultdict(int)
-    for fiche in fiches.values():
-        statuts[fiche.statut or "Sans statut"] += 1
+    summary = _summaries([plan])[0]
     return {
         "collectivite": db.session.get(Collectivite, collectivite_id), "plan": plan, "tree": roots,
-        "summary": PlanSummary(plan, len(fiches), _progress(fiches.values()), _budget_totals(fiches)),
-        "statuts": [(s, statuts[s]) for s in (*STATUTS, "Sans statut") if statuts[s]], "plan_types": PLAN_TYPES,
+        "summary": summary, "plan_types": PLAN_TYPES,
+        "statuts": [(s, summary.statuts[s]) for s in (*STATUTS, "Sans statut") if summary.statuts[s]],
     }
 
 
 def _number(nodes: list[AxeNode], prefix: str) -> None:
     for index, node in enumerate(sorted(nodes, key=lambda n: (n.axe.position, n.axe.id)), 1):
         node.label = f"{prefix}{index}"
-        node.fiches.sort(key=lambda card: card.fiche.id)
         _number(node.children, f"{node.label}.")
 
 

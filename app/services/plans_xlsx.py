@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import select
 
 from app.extensions import db
@@ -69,32 +70,41 @@ def export_plan(collectivite_id: int, plan: Plan) -> io.BytesIO:
                                                   .where(FicheAction.fiche_id.in_(ids))
                                                   .order_by(FicheAction.action_id)):
         actions[fiche_id].append(action_id)
-    for budget in db.session.scalars(select(FicheBudget).where(FicheBudget.fiche_id.in_(ids))
-                                     .order_by(FicheBudget.annee)):
-        budgets[budget.fiche_id][budget.type].append(f"{budget.annee} : {_money(budget.montant_ht)}")
+    # Columns, not ORM objects: an export reads a few rows per fiche, building objects costs more.
+    for fiche_id, type_, annee, montant in db.session.execute(
+            select(FicheBudget.fiche_id, FicheBudget.type, FicheBudget.annee, FicheBudget.montant_ht)
+            .where(FicheBudget.fiche_id.in_(ids)).order_by(FicheBudget.annee)):
+        budgets[fiche_id][type_].append(f"{annee} : {_money(montant)}")
     indicateurs = plans.linked_indicateurs(collectivite_id, ids)
     etapes = defaultdict(list)
-    for etape in db.session.scalars(select(FicheEtape).where(FicheEtape.fiche_id.in_(ids))
-                                    .order_by(FicheEtape.position, FicheEtape.id)):
-        etapes[etape.fiche_id].append(f"[{'x' if etape.realise else ' '}] {etape.titre}")
+    for fiche_id, titre, realise in db.session.execute(
+            select(FicheEtape.fiche_id, FicheEtape.titre, FicheEtape.realise).where(FicheEtape.fiche_id.in_(ids))
+            .order_by(FicheEtape.position, FicheEtape.id)):
+        etapes[fiche_id].append(f"[{'x' if realise else ' '}] {titre}")
     pilotes = {card.fiche.id: card.pilotes for node in _all_nodes(page["tree"]) for card in node.fiches}
 
     workbook, sheet = _workbook(plan.nom, plan.type or "", depth)
     for fiche_id in sorted(fiches, key=lambda i: (paths[i][0], i)):
         fiche, (first, *others) = fiches[fiche_id], paths[fiche_id]
-        sheet.append(first + [""] * (depth - len(first)) + [
+        row = first + [""] * (depth - len(first)) + [
             fiche.titre, fiche.description, fiche.objectifs, fiche.statut or "", fiche.priorite or "",
-            fiche.date_debut, fiche.date_fin, "Oui" if fiche.amelioration_continue else "Non",
+            _date_cell(sheet, fiche.date_debut), _date_cell(sheet, fiche.date_fin),
+            "Oui" if fiche.amelioration_continue else "Non",
             ", ".join(pilotes[fiche_id]), *(", ".join(getattr(fiche, LIST_FIELDS[c])) for c in COLUMNS[9:14]),
             ", ".join(actions[fiche_id]), ", ".join(i for i, _titre in indicateurs[fiche_id]),
             " ; ".join(budgets[fiche_id]["investissement"]), " ; ".join(budgets[fiche_id]["fonctionnement"]),
             "\n".join(etapes[fiche_id]), PLACEMENT_SEPARATOR.join(PATH_SEPARATOR.join(p) for p in others),
-        ])
-    for column in ("Date de début", "Date de fin"):
-        index = depth + COLUMNS.index(column) + 1
-        for row in sheet.iter_rows(min_row=FIRST_ROW, min_col=index, max_col=index):
-            row[0].number_format = "DD/MM/YYYY"
+        ]
+        # An empty text is no cell at all (the write-only sheet skips None): writing cells is the bulk of an export.
+        sheet.append([None if value == "" else value for value in row])
     return _saved(workbook)
+
+
+def _date_cell(sheet, value) -> WriteOnlyCell:
+    """A date column's cell, formatted even when empty (a date typed into it later shows as a date)."""
+    cell = WriteOnlyCell(sheet, value)
+    cell.number_format = "DD/MM/YYYY"
+    return cell
 
 
 def blank_template() -> io.BytesIO:
@@ -103,9 +113,10 @@ def blank_template() -> io.BytesIO:
 
 
 def _workbook(nom: str, type_: str, depth: int):
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "Plan"
+    """A write-only workbook (rows stream to the file as they are appended: an export of hundreds
+    of fiches builds no cell objects to keep) with its sheet "Plan" and the rows above the fiches."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Plan")
     sheet.append(["Plan d'action", nom])
     sheet.append(["Type", type_])
     sheet.append([])

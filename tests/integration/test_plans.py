@@ -59,6 +59,53 @@ def test_plan_tree_numbers_axes_and_counts_each_fiche_once(world):
     assert summary.budgets == {"investissement": 1000.5, "fonctionnement": 200.0}
 
 
+def test_the_plans_list_sums_up_each_plan_and_a_plan_counts_its_fiches_by_statut(world):
+    cid, users = world
+    user = users["edition"]
+    plan, _, (a, b, _) = build_plan(user, cid)
+    act_as(user)
+    other = plans.create_plan(user, cid, "Mobilité douce")
+    plans.create_plan(user, cid, "Vide")
+    axe = plans.add_axe(user, cid, other, None, "Vélo")
+    plans.attach(user, cid, b, axe)  # b is in two plans, and in two axes of the first
+    d = plans.create_fiche(user, cid, "Stationnement vélo", axe)
+    plans.set_field(user, cid, a, "statut", "Réalisé")
+    plans.set_field(user, cid, d, "statut", "En cours")
+    plans.set_budget(user, cid, b, "fonctionnement", "2026", "200")
+    plans.set_budget(user, cid, d, "investissement", "2025", "50")
+    summaries = [(s.plan.nom, s.fiche_count, s.progress, s.budgets) for s in plans.plans_page(cid)["plans"]]
+    assert summaries == [
+        ("Mobilité douce", 2, 0.0, {"investissement": 50.0, "fonctionnement": 200.0}),
+        ("PCAET", 3, 33.3, {"investissement": 0.0, "fonctionnement": 200.0}),
+        ("Vide", 0, 0.0, {"investissement": 0.0, "fonctionnement": 0.0}),
+    ]
+    assert plans.plan_page(cid, plan.id)["statuts"] == [("À venir", 2), ("Réalisé", 1)]
+
+
+def test_the_plan_page_shows_the_tree_with_each_fiche_card_and_the_totals(world, client):
+    cid, users = world
+    user = users["edition"]
+    plan, (_, axe11, _), (a, b, c) = build_plan(user, cid)
+    act_as(user)
+    plans.set_field(user, cid, a, "statut", "Réalisé")
+    plans.set_field(user, cid, b, "pilotes", "Agent lecture, Mme Durand")
+    plans.set_field(user, cid, c, "date_fin", "2020-06-30")
+    plans.set_budget(user, cid, a, "investissement", "2025", "1234.5")
+    login(client, users["lecture"])
+    html = client.get(f"/collectivites/{cid}/plans/{plan.id}").get_data(as_text=True)
+    assert "<dd>3</dd>" in html and "33,3 % des fiches réalisées" in html and "1 234,50 € HT" in html
+    assert "À venir : 2 · Réalisé : 1" in html
+    assert f'<li id="axe-{axe11.id}">' in html and "1.1. Bâtiments" in html and "2. Mobilité" in html
+    for fiche in (a, b, c):  # b twice: in 1.1 and in 2
+        link = f'<a href="/collectivites/{cid}/plans/fiches/{fiche.id}">{fiche.titre}</a>'
+        assert html.count(link) == (2 if fiche is b else 1)
+    fiche_page = client.get(f"/collectivites/{cid}/plans/fiches/{a.id}")  # where a card's link leads
+    assert fiche_page.status_code == 200 and f"<h1 class=\"fr-h2\">{a.titre}" in fiche_page.get_data(as_text=True)
+    assert '<span class="fr-badge fr-badge--sm fr-badge--blue-ecume">Réalisé</span>' in html
+    assert html.count("Échéance dépassée") == 1 and html.count(" – Agent lecture, Mme Durand") == 2
+    assert "Modifier l'axe" not in html  # a reader sees no edit form
+
+
 def test_fields_are_validated_with_french_messages(world):
     cid, users = world
     _, _, (a, _, _) = build_plan(users["edition"], cid)
@@ -214,6 +261,11 @@ def test_xlsx_round_trip_gives_the_same_plan(world):
     exported = plans_xlsx.export_plan(cid, plan).getvalue()
     sheet = load_workbook(io.BytesIO(exported)).active
     assert [cell.value for cell in sheet[4]][:3] == ["Axe (x)", "Sous-axe (x.x)", "Titre"]
+    headers = [c.value for c in sheet[4]]
+    row = next(r for r in sheet.iter_rows(min_row=5) if r[headers.index("Titre")].value == a.titre)
+    debut, fin = (row[headers.index(h)] for h in ("Date de début", "Date de fin"))
+    assert (debut.value.date(), debut.number_format) == (date(2025, 1, 15), "DD/MM/YYYY")
+    assert (fin.value, fin.number_format) == (None, "DD/MM/YYYY")  # an empty date cell is formatted too
     preview = plans_xlsx.parse_plan(cid, exported)
     assert preview.errors == []
     act_as(user)
@@ -224,7 +276,7 @@ def test_xlsx_round_trip_gives_the_same_plan(world):
 
 def _shape(cid, plan_id):
     """The plan as comparable data: axes paths, and per fiche its fields, paths, links, budgets."""
-    page = plans.plan_page(cid, plan_id)
+    page = plans.plan_page(cid, plan_id, full=True)
     fiches = {}
 
     def walk(nodes, prefix):
