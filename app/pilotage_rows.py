@@ -1,0 +1,78 @@
+"""The rows of the pilotage tables, as HTML built in Python: the tableau des mesures
+(fragments/mesures/_table.html) has ~1,500 rows for the CAE, the aide à la priorisation
+(fragments/priorisation/_results.html) ~300, and Jinja's per-row lookups, filters and escapes cost
+several times the rest of the page. Registered as Jinja globals. URLs come built once with the placeholder ACTION_ID (url_for per row costs
+more than the rest of the row).
+"""
+from collections.abc import Mapping
+
+from markupsafe import Markup, escape
+
+from app.filters import dom_id, format_percent, format_points
+from app.score_slot import score_slot
+
+
+def _node_link(url: str, node) -> str:
+    return f'<a href="{url.replace("ACTION_ID", node.id)}">{escape(node.identifiant)} {escape(node.nom)}</a>'
+
+
+def mesures_rows_html(rows, scores: Mapping, can_edit: bool, action_url: str, control_url: str,
+                 statut_labels: Mapping[str, str], kind_labels: Mapping[str, str]) -> Markup:
+    """rows: dashboards.MesureRow. Each row: the node, its statut (with, for editors, the button
+    that loads the statut control in place: fragments/statuts/_action_statut.html, the id it
+    replaces), its score slot (app/score_slot.py, refreshed by the push), précision, preuves count
+    and last change."""
+    action_url, control_url = str(escape(action_url)), str(escape(control_url))
+    kinds = {kind: escape(label) for kind, label in kind_labels.items()}
+    statuts = {statut: escape(label) for statut, label in statut_labels.items()}
+    parts = []
+    for row in rows:
+        node, suivi = row.node, row.suivi
+        dom = dom_id(node.id)
+        statut = ""
+        if row.statut:
+            button = (
+                f' <button type="button" class="fr-btn fr-btn--sm fr-btn--tertiary-no-outline" id="statut-modifier-{dom}"'
+                f' hx-get="{control_url.replace("ACTION_ID", node.id)}" hx-target="#statuts-action_statut-{dom}"'
+                f' hx-swap="outerHTML">Modifier<span class="fr-sr-only"> le statut de {escape(node.identifiant)}</span>'
+                '</button>'
+            ) if can_edit else ""
+            statut = f'<span id="statuts-action_statut-{dom}" class="tet-statut">{statuts[row.statut]}{button}</span>'
+        modified_on = suivi.modified_on.strftime("%d/%m/%Y") if suivi.modified_on else "—"
+        parts.append(
+            f'<tr class="tet-mesure tet-mesure--{row.kind}{"" if row.matches else " tet-mesure--path"}" id="mesures-row-{dom}">\n'
+            f'  <th scope="row"><span class="fr-text--xs">{kinds[row.kind]}</span>\n'
+            f'    {_node_link(action_url, node)}</th>\n'
+            f'  <td>{statut}</td>\n'
+            f'  <td>{score_slot(node.id, scores[node.id] if node.id in scores else None)}</td>\n'
+            f'  <td>{"Oui" if suivi.precision else "Non"}</td>\n'
+            f'  <td class="tet-number">{suivi.preuves}</td>\n'
+            f'  <td>{modified_on}</td>\n'
+            '</tr>\n'
+        )
+    return Markup("".join(parts))
+
+
+def priorisation_rows_html(rows, action_url: str, phase_labels: Mapping[str, str],
+                      thematique_names: Mapping[str, str]) -> Markup:
+    """rows: dashboards.PriorisationRow. Each row: the node, its axe, phase, thématique, points
+    restants, % réalisé and programmé, potentiel."""
+    action_url = str(escape(action_url))
+    parts = []
+    for row in rows:
+        node, score = row.node, row.score
+        phase = escape(phase_labels[row.phase]) if row.phase else "—"
+        thematique = escape(thematique_names.get(row.thematique, row.thematique)) if row.thematique else "—"
+        parts.append(
+            f'<tr id="priorisation-row-{dom_id(node.id)}">\n'
+            f'  <td>{_node_link(action_url, node)}</td>\n'
+            f'  <td>{escape(row.axe.identifiant) if row.axe else ""}</td>\n'
+            f'  <td>{phase}</td>\n'
+            f'  <td>{thematique}</td>\n'
+            f'  <td class="tet-number">{format_points(row.restants)}</td>\n'
+            f'  <td class="tet-number">{format_percent(score.fait, score.potentiel)}</td>\n'
+            f'  <td class="tet-number">{format_percent(score.programme, score.potentiel)}</td>\n'
+            f'  <td class="tet-number">{format_points(score.potentiel)}</td>\n'
+            '</tr>\n'
+        )
+    return Markup("".join(parts))
