@@ -5,6 +5,7 @@ several times the rest of the page. Registered as Jinja globals. URLs come built
 more than the rest of the row).
 """
 from collections.abc import Mapping
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -12,8 +13,11 @@ from app.filters import dom_id, format_percent, format_points
 from app.score_slot import score_slot
 
 
-def _node_link(url: str, node) -> str:
-    return f'<a href="{url.replace("ACTION_ID", node.id)}">{escape(node.identifiant)} {escape(node.nom)}</a>'
+@lru_cache(maxsize=16_384)  # a few référentiels' nodes; a content load brings new Node values
+def _node_parts(node) -> tuple[str, str, str]:
+    """What a row shows of a node (a dashboards.Node): its DOM id, escaped identifiant and label."""
+    identifiant = str(escape(node.identifiant))
+    return dom_id(node.id), identifiant, f"{identifiant} {escape(node.nom)}"
 
 
 def mesures_rows_html(rows, scores: Mapping, can_edit: bool, action_url: str, control_url: str,
@@ -28,13 +32,13 @@ def mesures_rows_html(rows, scores: Mapping, can_edit: bool, action_url: str, co
     parts = []
     for row in rows:
         node, suivi = row.node, row.suivi
-        dom = dom_id(node.id)
+        dom, identifiant, label = _node_parts(node)
         statut = ""
         if row.statut:
             button = (
                 f' <button type="button" class="fr-btn fr-btn--sm fr-btn--tertiary-no-outline" id="statut-modifier-{dom}"'
                 f' hx-get="{control_url.replace("ACTION_ID", node.id)}" hx-target="#statuts-action_statut-{dom}"'
-                f' hx-swap="outerHTML">Modifier<span class="fr-sr-only"> le statut de {escape(node.identifiant)}</span>'
+                f' hx-swap="outerHTML">Modifier<span class="fr-sr-only"> le statut de {identifiant}</span>'
                 '</button>'
             ) if can_edit else ""
             statut = f'<span id="statuts-action_statut-{dom}" class="tet-statut">{statuts[row.statut]}{button}</span>'
@@ -42,7 +46,7 @@ def mesures_rows_html(rows, scores: Mapping, can_edit: bool, action_url: str, co
         parts.append(
             f'<tr class="tet-mesure tet-mesure--{row.kind}{"" if row.matches else " tet-mesure--path"}" id="mesures-row-{dom}">\n'
             f'  <th scope="row"><span class="fr-text--xs">{kinds[row.kind]}</span>\n'
-            f'    {_node_link(action_url, node)}</th>\n'
+            f'    <a href="{action_url.replace("ACTION_ID", node.id)}">{label}</a></th>\n'
             f'  <td>{statut}</td>\n'
             f'  <td>{score_slot(node.id, scores[node.id] if node.id in scores else None)}</td>\n'
             f'  <td>{"Oui" if suivi.precision else "Non"}</td>\n'
@@ -61,11 +65,12 @@ def priorisation_rows_html(rows, action_url: str, phase_labels: Mapping[str, str
     parts = []
     for row in rows:
         node, score = row.node, row.score
+        dom, _identifiant, label = _node_parts(node)
         phase = escape(phase_labels[row.phase]) if row.phase else "—"
         thematique = escape(thematique_names.get(row.thematique, row.thematique)) if row.thematique else "—"
         parts.append(
-            f'<tr id="priorisation-row-{dom_id(node.id)}">\n'
-            f'  <td>{_node_link(action_url, node)}</td>\n'
+            f'<tr id="priorisation-row-{dom}">\n'
+            f'  <td><a href="{action_url.replace("ACTION_ID", node.id)}">{label}</a></td>\n'
             f'  <td>{escape(row.axe.identifiant) if row.axe else ""}</td>\n'
             f'  <td>{phase}</td>\n'
             f'  <td>{thematique}</td>\n'
