@@ -10,7 +10,7 @@ from functools import lru_cache
 from markupsafe import Markup, escape
 
 from app.filters import dom_id, format_percent, format_points
-from app.score_slot import score_slot
+from app.score_slot import SLOT_FIELDS, score_slot, score_slot_of
 
 
 @lru_cache(maxsize=16_384)  # a few référentiels' nodes; a content load brings new Node values
@@ -20,15 +20,16 @@ def _node_parts(node) -> tuple[str, str, str]:
     return dom_id(node.id), identifiant, f"{identifiant} {escape(node.nom)}"
 
 
-def mesures_rows_html(rows, scores: Mapping, can_edit: bool, action_url: str, control_url: str,
-                 statut_labels: Mapping[str, str], kind_labels: Mapping[str, str]) -> Markup:
-    """rows: dashboards.MesureRow. Each row: the node, its statut (with, for editors, the button
-    that loads the statut control in place: fragments/statuts/_action_statut.html, the id it
-    replaces), its score slot (app/score_slot.py, refreshed by the push), précision, preuves count
-    and last change."""
+def mesures_rows_html(rows, scores, can_edit: bool, action_url: str, control_url: str,
+                      statut_labels: Mapping[str, str], kind_labels: Mapping[str, str]) -> Markup:
+    """rows: dashboards.MesureRow; scores: services.scores.StoredScores. Each row: the node, its
+    statut (with, for editors, the button that loads the statut control in place:
+    fragments/statuts/_action_statut.html, the id it replaces), its score slot (app/score_slot.py,
+    refreshed by the push), précision, preuves count and last change."""
     action_url, control_url = str(escape(action_url)), str(escape(control_url))
     kinds = {kind: escape(label) for kind, label in kind_labels.items()}
     statuts = {statut: escape(label) for statut, label in statut_labels.items()}
+    slot_values = scores.columns(SLOT_FIELDS)
     parts = []
     for row in rows:
         node, suivi = row.node, row.suivi
@@ -42,13 +43,14 @@ def mesures_rows_html(rows, scores: Mapping, can_edit: bool, action_url: str, co
                 '</button>'
             ) if can_edit else ""
             statut = f'<span id="statuts-action_statut-{dom}" class="tet-statut">{statuts[row.statut]}{button}</span>'
+        values = slot_values.get(node.id)
         modified_on = suivi.modified_on.strftime("%d/%m/%Y") if suivi.modified_on else "—"
         parts.append(
             f'<tr class="tet-mesure tet-mesure--{row.kind}{"" if row.matches else " tet-mesure--path"}" id="mesures-row-{dom}">\n'
             f'  <th scope="row"><span class="fr-text--xs">{kinds[row.kind]}</span>\n'
             f'    <a href="{action_url.replace("ACTION_ID", node.id)}">{label}</a></th>\n'
             f'  <td>{statut}</td>\n'
-            f'  <td>{score_slot(node.id, scores[node.id] if node.id in scores else None)}</td>\n'
+            f'  <td>{score_slot_of(node.id, *values) if values else score_slot(node.id, None)}</td>\n'
             f'  <td>{"Oui" if suivi.precision else "Non"}</td>\n'
             f'  <td class="tet-number">{suivi.preuves}</td>\n'
             f'  <td>{modified_on}</td>\n'
