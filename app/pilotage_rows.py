@@ -13,11 +13,13 @@ from app.filters import dom_id, format_percent, format_points
 from app.score_slot import SLOT_FIELDS, score_slot, score_slot_of
 
 
-@lru_cache(maxsize=16_384)  # a few référentiels' nodes; a content load brings new Node values
-def _node_parts(node) -> tuple[str, str, str]:
-    """What a row shows of a node (a dashboards.Node): its DOM id, escaped identifiant and label."""
-    identifiant = str(escape(node.identifiant))
-    return dom_id(node.id), identifiant, f"{identifiant} {escape(node.nom)}"
+# A few référentiels' nodes. Keyed on the texts shown (a content load may rename a node), which
+# hash faster than the Node dataclass.
+@lru_cache(maxsize=16_384)
+def _node_parts(action_id: str, identifiant: str, nom: str) -> tuple[str, str, str]:
+    """What a row shows of a node: its DOM id, escaped identifiant and label."""
+    identifiant = str(escape(identifiant))
+    return dom_id(action_id), identifiant, f"{identifiant} {escape(nom)}"
 
 
 def mesures_rows_html(rows, scores, can_edit: bool, action_url: str, control_url: str,
@@ -33,7 +35,7 @@ def mesures_rows_html(rows, scores, can_edit: bool, action_url: str, control_url
     parts = []
     for row in rows:
         node, suivi = row.node, row.suivi
-        dom, identifiant, label = _node_parts(node)
+        dom, identifiant, label = _node_parts(node.id, node.identifiant, node.nom)
         statut = ""
         if row.statut:
             button = (
@@ -67,7 +69,7 @@ def priorisation_rows_html(rows, action_url: str, phase_labels: Mapping[str, str
     parts = []
     for row in rows:
         node, score = row.node, row.score
-        dom, _identifiant, label = _node_parts(node)
+        dom, _identifiant, label = _node_parts(node.id, node.identifiant, node.nom)
         phase = escape(phase_labels[row.phase]) if row.phase else "—"
         thematique = escape(thematique_names.get(row.thematique, row.thematique)) if row.thematique else "—"
         parts.append(
