@@ -66,12 +66,14 @@ def priorisation_rows_html(rows, action_url: str, phase_labels: Mapping[str, str
     """rows: dashboards.PriorisationRow. Each row: the node, its axe, phase, thématique, points
     restants, % réalisé and programmé, potentiel."""
     action_url = str(escape(action_url))
+    phases = {key: escape(label) for key, label in phase_labels.items()}
+    thematiques = {key: escape(name) for key, name in thematique_names.items()}
     parts = []
     for row in rows:
         node, score = row.node, row.score
         dom, _identifiant, label = _node_parts(node.id, node.identifiant, node.nom)
-        phase = escape(phase_labels[row.phase]) if row.phase else "—"
-        thematique = escape(thematique_names.get(row.thematique, row.thematique)) if row.thematique else "—"
+        phase = phases[row.phase] if row.phase else "—"
+        thematique = (thematiques.get(row.thematique) or escape(row.thematique)) if row.thematique else "—"
         parts.append(
             f'<tr id="priorisation-row-{dom}">\n'
             f'  <td><a href="{action_url.replace("ACTION_ID", node.id)}">{label}</a></td>\n'
