@@ -1,8 +1,8 @@
 """The rows of the pilotage tables, as HTML built in Python: the tableau des mesures
 (fragments/mesures/_table.html) has ~1,500 rows for the CAE, the aide à la priorisation
 (fragments/priorisation/_results.html) ~300, and Jinja's per-row lookups, filters and escapes cost
-several times the rest of the page. Registered as Jinja globals. URLs come built once with the placeholder ACTION_ID (url_for per row costs
-more than the rest of the row).
+several times the rest of the page. Registered as Jinja globals. URLs come built once with the
+placeholder ACTION_ID (url_for per row costs more than the rest of the row).
 """
 from collections.abc import Mapping
 from functools import lru_cache
@@ -62,7 +62,7 @@ def mesures_rows_html(rows, scores, can_edit: bool, action_url: str, control_url
 
 
 def priorisation_rows_html(rows, action_url: str, phase_labels: Mapping[str, str],
-                      thematique_names: Mapping[str, str]) -> Markup:
+                           thematique_names: Mapping[str, str]) -> Markup:
     """rows: dashboards.PriorisationRow. Each row: the node, its axe, phase, thématique, points
     restants, % réalisé and programmé, potentiel."""
     action_url = str(escape(action_url))

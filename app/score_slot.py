@@ -31,7 +31,8 @@ def score_slot(action_id: str, score: Mapping | None, oob: bool = False) -> Mark
 
 
 # A page shows the same slots again until the scores change (~1,500 per view of the CAE's tableau
-# des mesures): a few référentiels' worth of slots are kept.
+# des mesures): a few référentiels' worth of slots are kept. The key is the values shown, so a
+# changed score is a new entry, never a stale one.
 @lru_cache(maxsize=8_192)
 def score_slot_of(action_id: str, fait: float, programme: float, potentiel: float, referentiel: float | None = None,
                   desactive: bool | None = None, concerne: bool | None = None, oob: bool = False) -> Markup:
