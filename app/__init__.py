@@ -30,11 +30,14 @@ def create_app(config: dict | None = None) -> Flask:
     from app import models, rls  # noqa: F401  (registers the tables on the metadata, the RLS session hooks)
     from app.cli import register_cli
     from app.filters import register_filters
+    from app.pilotage_rows import mesures_rows_html, priorisation_rows_html
     from app.routes import register_blueprints
     from app.score_slot import score_slot
 
     register_filters(app)
     app.add_template_global(score_slot)
+    app.add_template_global(mesures_rows_html)
+    app.add_template_global(priorisation_rows_html)
     init_transports(app)
     register_blueprints(app)
     register_cli(app)

@@ -1,6 +1,7 @@
 """Jinja filters: formatting stays out of templates."""
 import math
 import re
+from functools import lru_cache
 
 from flask import Flask
 
@@ -44,6 +45,7 @@ def format_percent(part: float | None, whole: float | None) -> str:
     return f"{round(100 * part / whole)} %"
 
 
+@lru_cache(maxsize=16_384)  # the référentiels' action ids; a page of the CAE asks for ~1,500 of them
 def dom_id(action_id: str) -> str:
     """An action id usable in a DOM id and a CSS selector: 'cae_1.2.3' -> 'cae-1-2-3'."""
     return _NOT_DOM_SAFE.sub("-", action_id)

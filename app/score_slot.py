@@ -9,6 +9,7 @@ is then said in words); None shows a dash. The bar is SVG geometry, not inline w
 (the Content-Security-Policy refuses those); it is empty when the potentiel is 0.
 """
 from collections.abc import Mapping
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -18,13 +19,28 @@ from app.filters import dom_id, format_percent, format_points, potentiel_note
 _OOB = ' hx-swap-oob="true"'
 
 
+# The fields of a score record a slot shows, in the order of score_slot_of's arguments.
+SLOT_FIELDS = ("point_fait", "point_programme", "point_potentiel", "point_referentiel", "desactive", "concerne")
+
+
 def score_slot(action_id: str, score: Mapping | None, oob: bool = False) -> Markup:
-    opening = f'<span id="score-{dom_id(action_id)}" class="tet-score"{_OOB if oob else ""}>'
     if not score:
-        return Markup(f'{opening}<span class="tet-score__none" aria-label="score non calculé">–</span></span>')
-    fait, programme, potentiel = score["point_fait"], score["point_programme"], score["point_potentiel"]
+        return Markup(f'<span id="score-{dom_id(action_id)}" class="tet-score"{_OOB if oob else ""}>'
+                      '<span class="tet-score__none" aria-label="score non calculé">–</span></span>')
+    return score_slot_of(action_id, *(score.get(name) for name in SLOT_FIELDS), oob)
+
+
+# A page shows the same slots again until the scores change (~1,500 per view of the CAE's tableau
+# des mesures): a few référentiels' worth of slots are kept. The key is the values shown, so a
+# changed score is a new entry, never a stale one.
+@lru_cache(maxsize=8_192)
+def score_slot_of(action_id: str, fait: float, programme: float, potentiel: float, referentiel: float | None = None,
+                  desactive: bool | None = None, concerne: bool | None = None, oob: bool = False) -> Markup:
+    """The slot of a score given as the values of SLOT_FIELDS (positional: they are the cache's key)."""
+    opening = f'<span id="score-{dom_id(action_id)}" class="tet-score"{_OOB if oob else ""}>'
     realise_text, programme_text = format_percent(fait, potentiel), format_percent(programme, potentiel)
-    note = potentiel_note(score)
+    note = potentiel_note({"point_referentiel": referentiel, "point_potentiel": potentiel, "desactive": desactive,
+                           "concerne": True if concerne is None else concerne})
     note_html = f' <span class="tet-score__potentiel">({escape(note)})</span>' if note else ""
     return Markup(
         f'{opening}\n  <span class="tet-score__figures">\n'

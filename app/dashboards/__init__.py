@@ -35,6 +35,7 @@ from app.dashboards.tables import (
     PriorisationRow,
     Suivi,
     mesures,
+    priorisation,
     priorisation_matrix,
     priorisation_rows,
 )
@@ -83,6 +84,7 @@ __all__ = [
     "mesures",
     "parse_mesures_filters",
     "parse_priorisation_filters",
+    "priorisation",
     "priorisation_matrix",
     "priorisation_rows",
     "progression_par_axe",

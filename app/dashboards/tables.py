@@ -86,8 +86,11 @@ def priorisation_rows(
 ) -> list[PriorisationRow]:
     """The sous-actions (or actions, `filters.niveau`) kept by the filters, sorted by `filters.tri`
     (ties in référentiel order)."""
-    rows = _filtered(_priorisation_candidates(tree, scores, filters.niveau), filters)
-    return sorted(rows, key=_SORT_KEYS[filters.tri])
+    return _sorted_rows(_priorisation_candidates(tree, scores, filters.niveau), filters)
+
+
+def _sorted_rows(candidates: list[PriorisationRow], filters: PriorisationFilters) -> list[PriorisationRow]:
+    return sorted(_filtered(candidates, filters), key=_SORT_KEYS[filters.tri])
 
 
 @dataclass(frozen=True)
@@ -112,8 +115,21 @@ class Matrix:
 def priorisation_matrix(tree: DashboardTree, scores: Mapping[str, Score], filters: PriorisationFilters) -> Matrix:
     """Points restants bins × phases over the sous-actions kept by the other filters (axe,
     thématique, % réalisé, % programmé); each cell links to the table narrowed to it."""
+    return _matrix(tree, _priorisation_candidates(tree, scores, "sous_action"), filters)
+
+
+def priorisation(
+    tree: DashboardTree, scores: Mapping[str, Score], filters: PriorisationFilters
+) -> tuple[list[PriorisationRow], Matrix]:
+    """priorisation_rows and priorisation_matrix together, the sous-actions' rows built once."""
+    sous_actions = _priorisation_candidates(tree, scores, "sous_action")
+    candidates = sous_actions if filters.niveau == "sous_action" else _priorisation_candidates(tree, scores, filters.niveau)
+    return _sorted_rows(candidates, filters), _matrix(tree, sous_actions, filters)
+
+
+def _matrix(tree: DashboardTree, sous_actions: list[PriorisationRow], filters: PriorisationFilters) -> Matrix:
     base = replace(filters, niveau="sous_action")
-    rows = _filtered(_priorisation_candidates(tree, scores, "sous_action"), base, ignore=("phase", "restants"))
+    rows = _filtered(sous_actions, base, ignore=("phase", "restants"))
     phases = tuple(tree.phases())
     counts = {(b, p): [0, 0.0] for b in RESTANTS_BINS for p in phases}
     for row in rows:

@@ -26,8 +26,7 @@ from app.dashboards import (
     mesures,
     parse_mesures_filters,
     parse_priorisation_filters,
-    priorisation_matrix,
-    priorisation_rows,
+    priorisation,
 )
 from app.extensions import db
 from app.models import Action, ActionStatut, Collectivite, Precision, PreuveFichier, PreuveLien, Referentiel, Thematique
@@ -104,6 +103,7 @@ def priorisation_page(collectivite_id: int, referentiel_id: str, args: Mapping) 
     stored = scores_for(collectivite_id, referentiel_id)
     scores = _scores(stored)
     filters, errors = parse_priorisation_filters(args, tree)
+    rows, matrix = priorisation(tree, scores, filters)
     return {
         "collectivite": collectivite,
         "referentiel": referentiel,
@@ -112,8 +112,8 @@ def priorisation_page(collectivite_id: int, referentiel_id: str, args: Mapping) 
         "scored": bool(scores),
         "filters": filters,
         "errors": errors,
-        "rows": priorisation_rows(tree, scores, filters),
-        "matrix": priorisation_matrix(tree, scores, filters),
+        "rows": rows,
+        "matrix": matrix,
         "labels": {"phase": PHASE_LABELS, "tri": TRIS, "restants": {key: b[0] for key, b in RESTANTS_BINS.items()}},
         "options": {
             **_filter_options(tree),

@@ -8,6 +8,7 @@ from app.dashboards import (
     PriorisationFilters,
     Suivi,
     mesures,
+    priorisation,
     priorisation_matrix,
     priorisation_rows,
 )
@@ -74,6 +75,13 @@ def test_matrix_keeps_the_other_filters_and_replaces_phase_and_restants():
     assert matrix.cell("2-5", "mise_en_oeuvre").filters.query_args() == {
         "axe": "1", "phase": "mise_en_oeuvre", "restants": "2-5", "tri": "realise"}
 
+
+
+@pytest.mark.parametrize("filters", [PriorisationFilters(), PriorisationFilters(niveau="action", tri="realise"),
+                                     PriorisationFilters(axe=frozenset({"1"}), phase=frozenset({"bases"}))])
+def test_priorisation_gives_the_rows_and_the_matrix_of_its_filters(filters):
+    assert priorisation(TREE, SCORES, filters) == (priorisation_rows(TREE, SCORES, filters),
+                                                   priorisation_matrix(TREE, SCORES, filters))
 
 SUIVIS = {
     "eci_1.1.1.1": Suivi("fait", precision=True, preuves=2, modified_on=date(2025, 3, 2)),
