@@ -7,11 +7,11 @@ the French message alone as plain text: htmx swaps no error response, its events
 """
 from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
-from werkzeug.exceptions import HTTPException, NotFound, SecurityError
+from werkzeug.exceptions import HTTPException, NotFound, SecurityError, ServiceUnavailable
 
 from app.htmx import is_htmx
 from app.policy import NotMember, wants_status_code
-from app.services import accounts
+from app.services import accounts, labellisation
 
 bp = Blueprint("errors", __name__)
 PLAIN_TEXT = ("Content-Type", "text/plain; charset=utf-8")
@@ -24,6 +24,7 @@ TITLES = {
     405: "Action non autorisée",
     413: "Requête trop volumineuse",
     429: "Trop de requêtes",
+    503: "Service indisponible",
 }
 
 
@@ -42,6 +43,11 @@ def http_error(error: HTTPException):
         return message or _title(error.code), error.code, [*headers, PLAIN_TEXT]
     templates = [f"errors/{error.code}.html", "errors/error.html"]
     return render_template(templates, code=error.code, title=_title(error.code), message=message), error.code, headers
+
+
+@bp.app_errorhandler(labellisation.RulesMissing)
+def labellisation_rules_missing(error: labellisation.RulesMissing):
+    return http_error(ServiceUnavailable(str(error)))
 
 
 @bp.app_errorhandler(NotMember)

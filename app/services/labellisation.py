@@ -6,6 +6,7 @@ The rules (thresholds, per-étoile action criteria) are read from LABELLISATION_
 (shared/labellisation) and evaluated by app.scoring.labellisation: the one rule, also behind the
 étoiles of the sharing pages (partage.record_summary).
 """
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -66,7 +67,14 @@ class EtoilesState:
 
 # Rules -------------------------------------------------------------------------------------------
 
+logger = logging.getLogger(__name__)
 _baremes: dict[str, Bareme] = {}
+_missing_logged: set[str] = set()  # folders already said missing (once, not at every re-score)
+
+
+class RulesMissing(LookupError):
+    """LABELLISATION_DIR holds no rules: the étoiles cannot be said (their pages answer 503), the
+    scores go on without them."""
 
 
 def bareme() -> Bareme:
@@ -77,7 +85,11 @@ def bareme() -> Bareme:
         try:
             texts = [(path / name).read_text(encoding="utf-8") for name in ("etoiles.csv", "criteres_action.csv")]
         except OSError as error:
-            raise LookupError(f"règles de labellisation introuvables dans {folder} (LABELLISATION_DIR) : {error}") from None
+            if folder not in _missing_logged:
+                _missing_logged.add(folder)
+                logger.warning("labellisation rules not found in LABELLISATION_DIR=%s: %s", folder, error)
+            raise RulesMissing("Les règles de labellisation (seuils des étoiles et critères) ne sont pas installées "
+                               "sur ce serveur : les étoiles ne peuvent pas être calculées.") from None
         _baremes[folder] = parse_bareme(*texts)
     return _baremes[folder]
 
@@ -107,7 +119,10 @@ def etoile_of_records(referentiel_id: str, root_id: str, records: Mapping[str, S
         values = records.get(action_id)
         return None if values is None else dict(zip(SCORE_FIELDS, values))
 
-    found = _parcours_of_records(referentiel_id, root_id, record_of)
+    try:
+        found = _parcours_of_records(referentiel_id, root_id, record_of)
+    except RulesMissing:  # a re-score never fails for want of the étoiles: its summary goes without
+        return None
     return found and found.atteinte
 
 

@@ -128,3 +128,20 @@ def test_outsiders_are_refused(client, world):
     login(client, make_user())
     assert client.get(url(commune)).status_code == 403
     assert client.post(url(commune, "/simulation"), headers=HTMX, data={"statut-eci_1.1.2": "fait"}).status_code == 403
+
+
+def test_without_the_rules_scores_go_on_and_the_etoiles_pages_say_why(app, client, world, tmp_path, monkeypatch):
+    commune, editor = world
+    monkeypatch.setitem(app.config, "LABELLISATION_DIR", str(tmp_path))  # an empty folder: no rules
+    statuts.set_statut(editor, commune.id, "eci_1.1.2", "fait")
+    run_jobs()
+    state = db.session.scalar(select(ScoreState).where(ScoreState.collectivite_id == commune.id,
+                                                       ScoreState.referentiel_id == "eci"))
+    assert state.scored_revision == state.edit_revision  # re-scored all the same
+    summary = db.session.scalar(select(ScoreSummary).where(ScoreSummary.collectivite_id == commune.id,
+                                                           ScoreSummary.referentiel_id == "eci"))
+    assert summary.etoiles is None
+
+    response = client.get(url(commune))
+    assert response.status_code == 503
+    assert "Les règles de labellisation" in response.get_data(as_text=True)
